@@ -1,0 +1,339 @@
+"""The backward engine: accumulation, switches, conventions at kinks and ties, memory."""
+
+import gc
+import math
+import weakref
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_edu as tg
+from tinygrad_edu import Function, Tensor
+from tinygrad_edu.testing import gradcheck
+from tinygrad_edu.testing import strategies as tgst
+
+
+def close(actual, expected, tol=1e-12):
+    """Nested lists (or numbers) equal up to ``tol``, relative for large values."""
+    if isinstance(expected, list):
+        return (isinstance(actual, list) and len(actual) == len(expected)
+                and all(close(a, e, tol) for a, e in zip(actual, expected)))
+    return math.isclose(actual, expected, rel_tol=tol, abs_tol=tol)
+
+
+# ---- accumulation -----------------------------------------------------------------------------
+
+
+def test_a_plus_a_counts_both_uses():
+    a = Tensor([1.0, -2.0, 3.0], requires_grad=True)
+    (a + a).sum().backward()
+    assert a.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_a_times_a_is_two_a():
+    a = Tensor([1.0, -2.0, 3.0], requires_grad=True)
+    (a * a).sum().backward()
+    assert a.grad.tolist() == [2.0, -4.0, 6.0]
+
+
+@given(tgst.tensors(tgst.shapes(1, 2, 1, 3), requires_grad=True))
+def test_tensor_used_in_several_places(x):
+    # y feeds three branches; its gradient is the sum of the three.
+    def f(t):
+        y = t * 2.0
+        return (y * y + y.tanh() + y).sum()
+
+    f(x).backward()
+    expected = [2.0 * (2.0 * (2.0 * v)) + 2.0 * (1.0 - math.tanh(2.0 * v) ** 2) + 2.0
+                for v in _flat(x.tolist())]
+    assert close(_flat(x.grad.tolist()), expected, 1e-9)
+    assert gradcheck(f, x)
+
+
+def _flat(nested):
+    if not isinstance(nested, list):
+        return [nested]
+    return [v for item in nested for v in _flat(item)]
+
+
+def test_backward_twice_accumulates_on_leaves():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (x * 3.0).sum().backward()
+    (x * 3.0).sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0]
+
+
+def test_setting_grad_to_none_resets_accumulation():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (x * 3.0).sum().backward()
+    x.grad = None
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+
+
+def test_intermediate_grads_are_not_kept_without_retain_grad():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    (y * y).sum().backward()
+    assert y.grad is None
+    assert not y.is_leaf
+
+
+def test_retain_grad_keeps_an_intermediate_gradient():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    y.retain_grad()
+    (y * y).sum().backward()
+    assert y.grad.tolist() == [4.0, 8.0]       # ∂(y²)/∂y = 2y
+    assert x.grad.tolist() == [8.0, 16.0]      # chain rule: 2y · 2
+
+
+def test_backward_with_explicit_gradient():
+    x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x * x
+    y.backward(Tensor([[1.0, 0.0], [0.5, -1.0]]))
+    assert x.grad.tolist() == [[2.0, 0.0], [3.0, -8.0]]
+
+
+def test_grad_is_a_tensor_of_the_leaf_shape_without_grad():
+    x = Tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    (x * 2.0).sum().backward()
+    assert isinstance(x.grad, Tensor)
+    assert x.grad.shape == (1, 3)
+    assert not x.grad.requires_grad
+
+
+# ---- switches ---------------------------------------------------------------------------------
+
+
+def test_no_grad_context_records_nothing():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with tg.no_grad():
+        assert not tg.is_grad_enabled()
+        y = (x * 2.0).exp().sum()
+    assert tg.is_grad_enabled()
+    assert not y.requires_grad
+    assert y.is_leaf
+
+
+def test_no_grad_decorator_records_nothing():
+    @tg.no_grad()
+    def double(t):
+        assert not tg.is_grad_enabled()
+        return t * 2.0
+
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = double(x)
+    assert not y.requires_grad
+    assert y.is_leaf
+    assert tg.is_grad_enabled()
+    assert y.tolist() == [2.0, 4.0]
+
+
+def test_no_grad_restores_state_after_an_exception():
+    with pytest.raises(RuntimeError):
+        with tg.no_grad():
+            raise RuntimeError("inside")
+    assert tg.is_grad_enabled()
+
+
+def test_enable_grad_inside_no_grad():
+    x = Tensor([1.0], requires_grad=True)
+    with tg.no_grad():
+        with tg.enable_grad():
+            y = x * 2.0
+        z = x * 2.0
+    assert y.requires_grad
+    assert not z.requires_grad
+
+
+def test_detach_cuts_the_graph():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3.0
+    d = y.detach()
+    assert not d.requires_grad
+    assert d.is_leaf
+    assert d.tolist() == y.tolist()
+    (d * x).sum().backward()
+    assert x.grad.tolist() == [3.0, 6.0]       # d is a constant: only the direct use of x counts
+
+
+def test_requires_grad_underscore_turns_a_tensor_into_a_leaf_that_learns():
+    x = Tensor([1.0, 2.0])
+    assert not x.requires_grad
+    assert x.requires_grad_() is x
+    assert x.requires_grad
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+    x.requires_grad_(False)
+    assert not x.requires_grad
+
+
+def test_ops_on_tensors_without_grad_record_nothing():
+    x = Tensor([1.0, 2.0])
+    y = x * 2.0 + 1.0
+    assert not y.requires_grad
+    assert y.is_leaf
+
+
+# ---- deep graphs and memory ---------------------------------------------------------------------
+
+
+def test_chain_of_100000_ops_backpropagates():
+    x = Tensor(0.5, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 1.0
+    y.backward()
+    assert y.item() == 100_000.5
+    assert x.grad.item() == 1.0
+
+
+def test_graph_is_freed_by_reference_counting_alone():
+    gc.collect()
+    gc.disable()
+    try:
+        x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+        hidden = (x * 2.0).exp()
+        probe = weakref.ref(hidden)
+        loss = (hidden * x).sum()
+        loss.backward()
+        del hidden, loss
+        assert probe() is None, "an intermediate outlived its graph: a reference cycle"
+        assert x.grad is not None
+    finally:
+        gc.enable()
+
+
+def test_graph_is_freed_without_backward_too():
+    gc.collect()
+    gc.disable()
+    try:
+        x = Tensor([1.0, 2.0], requires_grad=True)
+        hidden = x.tanh()
+        probe = weakref.ref(hidden)
+        loss = (hidden * hidden).sum()
+        del hidden, loss
+        assert probe() is None
+    finally:
+        gc.enable()
+
+
+# ---- conventions at kinks and ties (exact) -------------------------------------------------------
+
+
+def test_relu_derivative_at_zero_is_zero():
+    x = Tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    x.relu().sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 1.0]
+
+
+def test_abs_derivative_at_zero_is_zero():
+    x = Tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    x.abs().sum().backward()
+    assert x.grad.tolist() == [-1.0, 0.0, 1.0]
+
+
+def test_max_ties_split_the_gradient_evenly():
+    x = Tensor([1.0, 3.0, 3.0, -2.0], requires_grad=True)
+    x.max().backward()
+    assert x.grad.tolist() == [0.0, 0.5, 0.5, 0.0]
+
+
+def test_max_over_a_dim_splits_ties_per_row():
+    x = Tensor([[2.0, 2.0, 2.0], [1.0, 4.0, 0.0]], requires_grad=True)
+    x.max(dim=1).sum().backward()
+    assert close(x.grad.tolist(), [[1 / 3, 1 / 3, 1 / 3], [0.0, 1.0, 0.0]], 1e-15)
+
+
+def test_min_ties_split_the_gradient_evenly():
+    x = Tensor([[1.0, -1.0], [-1.0, 5.0]], requires_grad=True)
+    x.min().backward()
+    assert x.grad.tolist() == [[0.0, 0.5], [0.5, 0.0]]
+
+
+def test_min_over_a_dim_keepdim_splits_ties():
+    x = Tensor([[0.0, 1.0], [3.0, 1.0]], requires_grad=True)
+    x.min(dim=0, keepdim=True).sum().backward()
+    assert x.grad.tolist() == [[1.0, 0.5], [0.0, 0.5]]
+
+
+def test_maximum_and_minimum_ties_split_evenly():
+    a = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = Tensor([1.0, 5.0, 0.0], requires_grad=True)
+    a.maximum(b).sum().backward()
+    assert a.grad.tolist() == [0.5, 0.0, 1.0]
+    assert b.grad.tolist() == [0.5, 1.0, 0.0]
+    a.grad = b.grad = None
+    a.minimum(b).sum().backward()
+    assert a.grad.tolist() == [0.5, 1.0, 0.0]
+    assert b.grad.tolist() == [0.5, 0.0, 1.0]
+
+
+# ---- algebra ----------------------------------------------------------------------------------
+
+
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.data())
+def test_transpose_of_a_product(n, k, m, data):
+    a = data.draw(tgst.tensors((n, k)))
+    b = data.draw(tgst.tensors((k, m)))
+    assert close((a @ b).T.tolist(), (b.T @ a.T).tolist(), 1e-12)
+
+
+# ---- a student's own Function --------------------------------------------------------------------
+
+
+class Cube(Function):
+    """z = x³      ∂L/∂x = ∂L/∂z · 3x²"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x * x * 3.0
+
+
+class Hypot(Function):
+    """z = √(x² + y²)      ∂L/∂x = ∂L/∂z · x/z      ∂L/∂y = ∂L/∂z · y/z"""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = (x * x + y * y).sqrt()
+        ctx.save_for_backward(x, y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, z = ctx.saved_tensors
+        return grad * x / z, grad * y / z
+
+
+def test_student_function_forward_and_backward():
+    x = Tensor([1.0, -2.0], requires_grad=True)
+    y = Cube.apply(x)
+    assert y.tolist() == [1.0, -8.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 12.0]
+
+
+@given(tgst.tensors(requires_grad=True, high=2.0, low=-2.0))
+def test_student_function_passes_gradcheck(x):
+    assert gradcheck(Cube.apply, x)
+
+
+@given(tgst.broadcastable_shapes(2, max_dims=2, max_side=3), st.data())
+def test_student_binary_function_gets_broadcasting_for_free(shapes, data):
+    a_shape, b_shape = shapes
+    a = data.draw(tgst.tensors(a_shape, tgst.nonzero_floats(0.2), requires_grad=True))
+    b = data.draw(tgst.tensors(b_shape, tgst.nonzero_floats(0.2), requires_grad=True))
+    assert gradcheck(Hypot.apply, a, b)
+
+
+def test_student_function_accepts_python_numbers():
+    z = Hypot.apply(Tensor([3.0, 6.0]), 4.0)
+    assert z.tolist() == [5.0, math.hypot(6.0, 4.0)]

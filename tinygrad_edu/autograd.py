@@ -1,0 +1,183 @@
+"""Autograd: ``Function.apply`` records the graph; ``backward`` walks it.
+
+Every differentiable op is a ``Function`` subclass with two static methods::
+
+    forward(ctx, *arrays, **options) -> array       # the value
+    backward(ctx, grad) -> one gradient per input   # the chain rule: ∂L/∂input = ∂L/∂output · ∂output/∂input
+
+``apply`` is the one place where the graph is recorded: the output tensor remembers the ``Function``
+instance (``ctx``) that made it, and ``ctx`` remembers the input tensors. Nothing points back from an
+input to its output, so the graph is freed by reference counting as soon as the loss is dropped.
+
+Broadcasting is undone here, once, for every op: ``apply`` broadcasts the inputs of a multi-input op to
+one shape before ``forward``, and ``backward`` sums each input's gradient back to that input's shape.
+"""
+from __future__ import annotations
+
+import contextlib
+
+_grad_enabled = True
+_recorder = None
+
+# Set by tensor.py, which imports this module (so no import cycle at load time).
+Tensor = None
+broadcast_inputs = None
+
+
+# ---- switches --------------------------------------------------------------------------------
+class no_grad(contextlib.ContextDecorator):
+    """Inside ``with no_grad():`` (or a function decorated ``@no_grad()``) no graph is recorded."""
+
+    def __enter__(self):
+        global _grad_enabled
+        self.previous = _grad_enabled
+        _grad_enabled = False
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.previous
+        return False
+
+
+class enable_grad(contextlib.ContextDecorator):
+    """Turn recording back on inside a ``no_grad`` block."""
+
+    def __enter__(self):
+        global _grad_enabled
+        self.previous = _grad_enabled
+        _grad_enabled = True
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.previous
+        return False
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+def set_recorder(recorder):
+    """Install a trace recorder (``None`` turns tracing off); returns the previous one."""
+    global _recorder
+    previous, _recorder = _recorder, recorder
+    return previous
+
+
+def get_recorder():
+    return _recorder
+
+
+def record_update(param, name: str, rule: str, before, grad, after) -> None:
+    """Optimizers report each parameter update here; it costs one check when no trace is recording."""
+    if _recorder is not None:
+        _recorder.on_update(param, name, rule, before, grad, after)
+
+
+# ---- Function ------------------------------------------------------------------------------------
+class Function:
+    """Base class of every differentiable op. Subclass it, write ``forward`` and ``backward``, call ``apply``.
+
+    ``ctx`` (the instance) carries what ``forward`` saved for ``backward``:
+    ``ctx.save_for_backward(*arrays)`` and ``ctx.saved_tensors``; ``ctx.needs_input_grad[i]`` tells
+    whether input ``i`` wants a gradient, so ``backward`` may skip work.
+    """
+
+    broadcast = True          # multi-input ops see their inputs broadcast to one shape
+    formula = ""              # shown by the trace, e.g. "z = x * y"
+    backward_formula = ""     # e.g. "∂L/∂x = ∂L/∂z ⊙ y"
+
+    def save_for_backward(self, *arrays) -> None:
+        self.saved_tensors = arrays
+
+    @staticmethod
+    def forward(ctx, *arrays, **options):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        """Run ``forward`` on the inputs' arrays and, when any input requires grad, record the graph."""
+        tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in inputs)
+        arrays = [t.data for t in tensors]
+        if cls.broadcast and len(arrays) > 1:
+            arrays = broadcast_inputs(cls.__name__.lower(), tensors, arrays)
+        ctx = cls()
+        ctx.needs_input_grad = needs = tuple(t.requires_grad for t in tensors)
+        ctx.options = options
+        requires_grad = _grad_enabled and True in needs
+        out = Tensor._wrap(cls.forward(ctx, *arrays, **options), requires_grad)
+        if requires_grad:
+            ctx.parents = tensors
+            out._ctx = ctx
+        if _recorder is not None:
+            _recorder.on_forward(ctx, tensors, out, options)
+        return out
+
+
+# ---- backward ------------------------------------------------------------------------------------
+def topological_order(root) -> list:
+    """Every tensor that ``root`` depends on through recorded ops, inputs before outputs.
+
+    Depth-first with an explicit stack (no recursion, so a chain of 100,000 ops is fine): a tensor is
+    appended after all of its parents.
+    """
+    order, visited = [], {id(root)}
+    stack = [(root, False)]
+    while stack:
+        tensor, parents_done = stack.pop()
+        if parents_done:
+            order.append(tensor)
+            continue
+        stack.append((tensor, True))
+        ctx = tensor._ctx
+        if ctx is not None:
+            for parent in ctx.parents:
+                if parent.requires_grad and id(parent) not in visited:
+                    visited.add(id(parent))
+                    stack.append((parent, False))
+    return order
+
+
+def sum_to_shape(grad, shape: tuple):
+    """Undo broadcasting: sum ``grad`` over the axes that broadcasting added or stretched from 1."""
+    if grad.shape == shape:
+        return grad
+    lead = len(grad.shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + d for d, size in enumerate(shape)
+                                      if size == 1 and grad.shape[lead + d] != 1)
+    summed = grad.sum(axes, keepdim=True) if axes else grad
+    return summed.reshape(shape)
+
+
+def run_backward(root, gradient) -> None:
+    """Send ``gradient`` (an array shaped like ``root``) back through the graph.
+
+    Gradients of a tensor used in several places add up. Leaves accumulate into ``.grad``; other tensors
+    keep theirs only after ``retain_grad()``.
+    """
+    grads = {id(root): gradient}
+    for tensor in reversed(topological_order(root)):
+        grad = grads.pop(id(tensor), None)
+        if grad is None:
+            continue
+        ctx = tensor._ctx
+        if ctx is None or tensor._retains_grad:
+            tensor.grad = Tensor._wrap(grad) if tensor.grad is None else Tensor._wrap(tensor.grad.data + grad)
+        if ctx is None:
+            continue
+        input_grads = ctx.backward(ctx, grad)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        input_grads = tuple(None if g is None or not p.requires_grad else sum_to_shape(g, p.shape)
+                            for p, g in zip(ctx.parents, input_grads))
+        if _recorder is not None:
+            _recorder.on_backward(ctx, tensor, grad, input_grads)
+        for parent, parent_grad in zip(ctx.parents, input_grads):
+            if parent_grad is None:
+                continue
+            key = id(parent)
+            grads[key] = parent_grad if key not in grads else grads[key] + parent_grad

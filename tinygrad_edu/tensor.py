@@ -1,0 +1,772 @@
+"""``Tensor``: the user-facing array with autograd.
+
+A tensor is a backend array (``.data``: storage, shape, strides) plus what autograd needs: whether it
+``requires_grad``, its ``.grad``, and, when an op made it, the ``Function`` instance (``_ctx``) that did.
+Every differentiable method here calls a primitive from ``ops.py`` or composes several of them.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import random
+
+from . import autograd, ops
+from .autograd import Function, no_grad
+from .backend import backend_of, get_backend
+from .backend.python import broadcast_shapes as _broadcast_shapes
+from .errors import ShapeError
+
+float64, int64, bool_ = "float64", "int64", "bool"
+DTYPES = (float64, int64, bool_)
+
+
+def _dtype(dtype) -> str | None:
+    """Accept "float64"/"int64"/"bool", the module constants, Python's float/int/bool, or NumPy dtypes."""
+    if dtype is None:
+        return None
+    name = {float: float64, int: int64, bool: bool_}.get(dtype, None) or str(getattr(dtype, "name", dtype))
+    if name == "bool_":
+        name = bool_
+    if name not in DTYPES:
+        raise TypeError(f"unsupported dtype {dtype!r}: use one of {', '.join(DTYPES)}")
+    return name
+
+
+# ---- random numbers ------------------------------------------------------------------------------
+class Generator:
+    """A seeded source of random numbers (Python's Mersenne Twister): the same seed gives the same
+    tensors on every machine and every backend."""
+
+    def __init__(self, seed: int = 0):
+        self.seed = seed
+        self.random = random.Random(seed)
+
+    def manual_seed(self, seed: int) -> "Generator":
+        self.seed = seed
+        self.random.seed(seed)
+        return self
+
+    def __repr__(self) -> str:
+        return f"Generator(seed={self.seed})"
+
+
+default_generator = Generator(0)
+
+
+def manual_seed(seed: int) -> Generator:
+    """Reseed the generator used when a random function gets neither ``seed`` nor ``generator``."""
+    return default_generator.manual_seed(seed)
+
+
+def _generator(seed, generator) -> random.Random:
+    if seed is not None and generator is not None:
+        raise ValueError("give either seed= or generator=, not both")
+    if seed is not None:
+        return random.Random(seed)
+    return (generator or default_generator).random
+
+
+# ---- reading nested lists --------------------------------------------------------------------------
+def _flatten(data) -> tuple[list, tuple, str]:
+    """Nested lists -> (flat values, shape, dtype). Refuses ragged lists and non-numbers with a clear error."""
+    if isinstance(data, (bool, numbers.Number)) and not isinstance(data, complex):
+        if isinstance(data, bool):
+            return [data], (), bool_
+        return [data], (), int64 if isinstance(data, numbers.Integral) else float64
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"Tensor: cannot make a tensor from a string: {data!r}")
+    if not isinstance(data, (list, tuple)):
+        raise TypeError(f"Tensor: expected a number or nested lists of numbers, got {type(data).__name__}")
+    shape = []
+    level = [data]
+    while level and isinstance(level[0], (list, tuple)):
+        size = len(level[0])
+        for item in level:
+            if not isinstance(item, (list, tuple)) or len(item) != size:
+                raise ValueError(f"Tensor: ragged nested list: at depth {len(shape)} expected sequences of "
+                                 f"length {size}, found {item!r}")
+        shape.append(size)
+        level = [x for item in level for x in item]
+    kinds = set()
+    for x in level:
+        if isinstance(x, bool):
+            kinds.add(bool_)
+        elif isinstance(x, numbers.Integral):
+            kinds.add(int64)
+        elif isinstance(x, numbers.Real):
+            kinds.add(float64)
+        elif isinstance(x, (list, tuple)):
+            raise ValueError(f"Tensor: ragged nested list: {x!r} sits beside numbers at depth {len(shape)}")
+        else:
+            raise TypeError(f"Tensor: expected numbers, found {type(x).__name__} {x!r}")
+    dtype = float64 if float64 in kinds else int64 if int64 in kinds else bool_ if kinds else float64
+    return level, tuple(shape), dtype
+
+
+_CAST = {float64: float, int64: int, bool_: bool}
+
+
+def _array_from(data, dtype):
+    """Any accepted input -> an array on the current backend."""
+    backend = get_backend()
+    if hasattr(data, "__array_interface__") and hasattr(data, "tolist"):   # a NumPy array
+        if hasattr(backend, "from_numpy"):
+            return backend.from_numpy(data, dtype)
+        data = data.tolist()
+    values, shape, inferred = _flatten(data)
+    dtype = dtype or inferred
+    return backend.from_flat(list(map(_CAST[dtype], values)), shape, dtype)
+
+
+def broadcast_inputs(op: str, tensors, arrays):
+    """Expand the arrays of a multi-input op to one shape (views), or say which shapes clash."""
+    shapes = [a.shape for a in arrays]
+    if all(s == shapes[0] for s in shapes):
+        return arrays
+    try:
+        shape = _broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"{op}: shapes {' and '.join(str(s) for s in shapes)} cannot be broadcast together") from None
+    return [a if a.shape == shape else a.expand(shape) for a in arrays]
+
+
+autograd.Tensor = None  # filled in below, once the class exists
+autograd.broadcast_inputs = broadcast_inputs
+
+
+def _normalise_dims(op: str, dim, ndim: int) -> tuple:
+    """dim as None, an int or a tuple -> a sorted tuple of non-negative axes, checked against ndim."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = []
+    for d in dims:
+        if not isinstance(d, int) or not -max(ndim, 1) <= d < max(ndim, 1):
+            raise ShapeError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimension(s)")
+        out.append(d % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{op}: dim {dim} repeats an axis")
+    return tuple(sorted(out))
+
+
+def _shape_arg(shape) -> tuple:
+    """Accept f(2, 3) and f((2, 3))."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if not isinstance(s, int) or s < 0:
+            raise ValueError(f"sizes must be non-negative integers, got {tuple(shape)}")
+    return tuple(shape)
+
+
+class Tensor:
+    """An n-dimensional array of float64 (by default) that can record how it was computed.
+
+    >>> x = Tensor([[1.0, 2.0]], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([[2., 4.]])
+    """
+
+    __array_priority__ = 1000  # NumPy defers to our operators: ndarray + Tensor -> Tensor.__radd__
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
+        dtype = _dtype(dtype)
+        if isinstance(data, Tensor):
+            data = data.data if dtype in (None, data.dtype) else data.data.astype(dtype)
+        elif not hasattr(data, "matmul") or not hasattr(data, "strides"):  # not already a backend array
+            data = _array_from(data, dtype)
+        elif dtype is not None:
+            data = data.astype(dtype)
+        self.data = data
+        self.grad: Tensor | None = None
+        self._ctx: Function | None = None
+        self._retains_grad = False
+        self.name = name
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array, requires_grad: bool = False) -> "Tensor":
+        """A tensor around an existing backend array, without any checks (the fast internal path)."""
+        t = cls.__new__(cls)
+        t.data, t.grad, t._ctx, t._retains_grad, t.name, t.requires_grad = array, None, None, False, None, requires_grad
+        return t
+
+    # ---- what it is ----------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self.data.shape)
+
+    @property
+    def dtype(self) -> str:
+        return self.data.dtype if isinstance(self.data.dtype, str) else _dtype(self.data.dtype)
+
+    @property
+    def backend(self) -> str:
+        return backend_of(self.data).name
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    def size(self, dim: int | None = None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def strides(self) -> tuple:
+        """How far to move in the storage for one step along each axis (in elements)."""
+        return tuple(self.data.strides)
+
+    def stride(self, dim: int | None = None):
+        return self.strides() if dim is None else self.strides()[dim]
+
+    def storage_offset(self) -> int:
+        return self.data.offset
+
+    def storage(self):
+        """The flat storage this tensor is a view of (shared by all its views)."""
+        return self.data.storage
+
+    def shares_storage(self, other: "Tensor") -> bool:
+        return self.storage() is other.storage()
+
+    def is_contiguous(self) -> bool:
+        return self.data.is_contiguous()
+
+    def named(self, name: str) -> "Tensor":
+        """Give this tensor a name for traces (``x.named("x")``); returns the tensor itself."""
+        self.name = name
+        return self
+
+    # ---- out ---------------------------------------------------------------------------------------
+    def tolist(self):
+        return self.data.tolist()
+
+    def item(self):
+        if self.numel() != 1:
+            raise ValueError(f"item: only a tensor with one element can be converted, this one has shape {self.shape}")
+        return self.data.item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def numpy(self):
+        """A NumPy copy of the values (needs NumPy: pip install "tinygrad-edu[numpy]")."""
+        try:
+            import numpy as np
+        except ImportError:
+            raise ImportError('Tensor.numpy needs NumPy: pip install "tinygrad-edu[numpy]"') from None
+        return np.array(self.tolist(), dtype={float64: np.float64, int64: np.int64, bool_: np.bool_}[self.dtype])
+
+    def __repr__(self) -> str:
+        from ._format import format_tensor
+        return format_tensor(self)
+
+    def __rich__(self):
+        from ._format import rich_grid
+        return rich_grid(self)
+
+    __hash__ = object.__hash__
+
+    # ---- autograd -------------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and self.dtype != float64:
+            raise TypeError(f"requires_grad: only float64 tensors can require gradients, this one is {self.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> "Tensor":
+        """Keep ``.grad`` on this intermediate tensor after ``backward`` (leaves always keep theirs)."""
+        self._retains_grad = True
+        return self
+
+    def detach(self) -> "Tensor":
+        """The same values (shared storage), cut off from the graph."""
+        return Tensor._wrap(self.data)
+
+    def backward(self, gradient: "Tensor | None" = None) -> None:
+        """Compute ∂self/∂leaf for every leaf that requires grad, adding it into ``leaf.grad``.
+
+        ``self`` must be a scalar unless ``gradient`` (∂L/∂self, shaped like self) is given."""
+        if not self.requires_grad:
+            raise RuntimeError("backward: this tensor does not require grad and has no graph "
+                               "(did you forget requires_grad=True, or run inside no_grad()?)")
+        if gradient is None:
+            if self.numel() != 1:
+                raise RuntimeError(f"backward: the output has shape {self.shape}; backward() without a gradient "
+                                   "needs a scalar (reduce it with .sum() or .mean(), or pass gradient=)")
+            gradient = backend_of(self.data).full(self.shape, 1.0)
+        else:
+            gradient = gradient.data if isinstance(gradient, Tensor) else Tensor(gradient).data
+            if tuple(gradient.shape) != self.shape:
+                raise ShapeError(f"backward: gradient of shape {tuple(gradient.shape)} does not match "
+                                 f"the output's shape {self.shape}")
+            gradient = gradient.astype(float64)
+        autograd.run_backward(self, gradient)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    # ---- creation ---------------------------------------------------------------------------------
+    @staticmethod
+    def zeros(*shape, dtype=float64, requires_grad: bool = False) -> "Tensor":
+        return Tensor.full(_shape_arg(shape), 0, dtype=dtype, requires_grad=requires_grad)
+
+    @staticmethod
+    def ones(*shape, dtype=float64, requires_grad: bool = False) -> "Tensor":
+        return Tensor.full(_shape_arg(shape), 1, dtype=dtype, requires_grad=requires_grad)
+
+    @staticmethod
+    def full(shape, value, dtype=None, requires_grad: bool = False) -> "Tensor":
+        dtype = _dtype(dtype) or (bool_ if isinstance(value, bool) else
+                                  int64 if isinstance(value, int) else float64)
+        shape = _shape_arg((shape,) if isinstance(shape, int) else tuple(shape))
+        return Tensor(get_backend().full(shape, value, dtype), requires_grad=requires_grad)
+
+    @staticmethod
+    def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> "Tensor":
+        """[start, start + step, ...) up to stop, like Python's range; int64 unless a float is given."""
+        if stop is None:
+            start, stop = 0, start
+        if step == 0:
+            raise ValueError("arange: step must not be 0")
+        dtype = _dtype(dtype) or (int64 if all(isinstance(v, int) for v in (start, stop, step)) else float64)
+        return Tensor(get_backend().arange(start, stop, step, dtype), requires_grad=requires_grad)
+
+    @staticmethod
+    def eye(n: int, m: int | None = None, dtype=float64, requires_grad: bool = False) -> "Tensor":
+        m = n if m is None else m
+        values = [1 if i == j else 0 for i in range(n) for j in range(m)]
+        dtype = _dtype(dtype)
+        return Tensor(get_backend().from_flat(list(map(_CAST[dtype], values)), (n, m), dtype),
+                      requires_grad=requires_grad)
+
+    @staticmethod
+    def rand(*shape, seed=None, generator=None, requires_grad: bool = False) -> "Tensor":
+        """Uniform on [0, 1)."""
+        return Tensor.uniform(*shape, low=0.0, high=1.0, seed=seed, generator=generator, requires_grad=requires_grad)
+
+    @staticmethod
+    def uniform(*shape, low: float = 0.0, high: float = 1.0, seed=None, generator=None,
+                requires_grad: bool = False) -> "Tensor":
+        """Uniform on [low, high)."""
+        shape = _shape_arg(shape)
+        rng = _generator(seed, generator)
+        width = high - low
+        values = [low + width * rng.random() for _ in range(math.prod(shape))]
+        return Tensor(get_backend().from_flat(values, shape, float64), requires_grad=requires_grad)
+
+    @staticmethod
+    def randn(*shape, seed=None, generator=None, requires_grad: bool = False) -> "Tensor":
+        """Standard normal (mean 0, variance 1)."""
+        shape = _shape_arg(shape)
+        rng = _generator(seed, generator)
+        values = [rng.gauss(0.0, 1.0) for _ in range(math.prod(shape))]
+        return Tensor(get_backend().from_flat(values, shape, float64), requires_grad=requires_grad)
+
+    def zeros_like(self, dtype=None, requires_grad: bool = False) -> "Tensor":
+        return Tensor.full(self.shape, 0, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def ones_like(self, dtype=None, requires_grad: bool = False) -> "Tensor":
+        return Tensor.full(self.shape, 1, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def full_like(self, value, dtype=None, requires_grad: bool = False) -> "Tensor":
+        return Tensor.full(self.shape, value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def rand_like(self, seed=None, generator=None) -> "Tensor":
+        return Tensor.rand(*self.shape, seed=seed, generator=generator)
+
+    def randn_like(self, seed=None, generator=None) -> "Tensor":
+        return Tensor.randn(*self.shape, seed=seed, generator=generator)
+
+    # ---- elementwise ---------------------------------------------------------------------------
+    def _operand(self, other) -> "Tensor":
+        """Wrap a Python number so it can meet this tensor in a binary op (keeping an int tensor int)."""
+        if isinstance(other, Tensor):
+            if backend_of(other.data) is not backend_of(self.data):
+                raise ValueError(f"cannot combine a tensor on the {self.backend} backend with one on the "
+                                 f"{other.backend} backend: move one with Tensor(t.tolist())")
+            return other
+        if isinstance(other, bool) or not isinstance(other, numbers.Real):
+            if hasattr(other, "__array_interface__"):
+                return Tensor(other)
+            raise TypeError(f"unsupported operand: Tensor and {type(other).__name__}")
+        dtype = self.dtype if isinstance(other, numbers.Integral) and self.dtype != bool_ else float64
+        return Tensor._wrap(backend_of(self.data).full((), other, dtype))
+
+    def _float_input(self, op: str) -> None:
+        if self.dtype != float64:
+            raise TypeError(f"{op}: needs a float64 tensor, got {self.dtype} (use .float())")
+
+    def float(self) -> "Tensor":
+        return self if self.dtype == float64 else Tensor._wrap(self.data.astype(float64))
+
+    def long(self) -> "Tensor":
+        return Tensor._wrap(self.data.astype(int64))
+
+    def to(self, dtype) -> "Tensor":
+        return Tensor._wrap(self.data.astype(_dtype(dtype))) if _dtype(dtype) != self.dtype else self
+
+    def __add__(self, other): return ops.Add.apply(self, self._operand(other))
+    def __radd__(self, other): return ops.Add.apply(self._operand(other), self)
+    def __sub__(self, other): return ops.Sub.apply(self, self._operand(other))
+    def __rsub__(self, other): return ops.Sub.apply(self._operand(other), self)
+    def __mul__(self, other): return ops.Mul.apply(self, self._operand(other))
+    def __rmul__(self, other): return ops.Mul.apply(self._operand(other), self)
+    def __truediv__(self, other): return ops.Div.apply(self, self._operand(other))
+    def __rtruediv__(self, other): return ops.Div.apply(self._operand(other), self)
+    def __neg__(self): return ops.Neg.apply(self)
+    def __matmul__(self, other): return self.matmul(other)
+    def __rmatmul__(self, other): return self._operand(other).matmul(self)
+
+    def __pow__(self, exponent):
+        """x ** c for a number c is a primitive; x ** y for a tensor y is exp(y · ln x)."""
+        if isinstance(exponent, numbers.Real) and not isinstance(exponent, bool):
+            return ops.PowConst.apply(self, exponent=exponent)
+        return (self._operand(exponent) * self.log()).exp()
+
+    def __rpow__(self, base):
+        """c ** x = exp(x · ln c)."""
+        return (self * math.log(base)).exp()
+
+    def add(self, other): return self + other
+    def sub(self, other): return self - other
+    def mul(self, other): return self * other
+    def div(self, other): return self / other
+    def pow(self, exponent): return self ** exponent
+    def neg(self): return -self
+
+    def exp(self): return ops.Exp.apply(self)
+    def log(self): return ops.Log.apply(self)
+    def sqrt(self): return ops.Sqrt.apply(self)
+    def abs(self): return ops.Abs.apply(self)
+    def relu(self): return ops.ReLU.apply(self)
+    def tanh(self): return ops.Tanh.apply(self)
+    def sigmoid(self): return ops.Sigmoid.apply(self)
+    def gelu(self): return ops.GELU.apply(self)
+    def square(self): return self * self
+    def maximum(self, other): return ops.Maximum.apply(self, self._operand(other))
+    def minimum(self, other): return ops.Minimum.apply(self, self._operand(other))
+
+    def clamp(self, min=None, max=None) -> "Tensor":  # noqa: A002 (PyTorch's argument names)
+        """Clip to [min, max]; the gradient is 1 inside and 0 where clipped."""
+        if min is None and max is None:
+            raise ValueError("clamp: give min, max or both")
+        return ops.Clamp.apply(self, low=min, high=max)
+
+    clip = clamp
+
+    # comparisons: bool tensors, never part of the graph
+    def _compare(self, other, fn) -> "Tensor":
+        other = self._operand(other)
+        broadcast_inputs("comparison", (self, other), [self.data, other.data])
+        return Tensor._wrap(fn(self.data, other.data))
+
+    def __lt__(self, other): return self._compare(other, lambda a, b: a < b)
+    def __le__(self, other): return self._compare(other, lambda a, b: a <= b)
+    def __gt__(self, other): return self._compare(other, lambda a, b: a > b)
+    def __ge__(self, other): return self._compare(other, lambda a, b: a >= b)
+    def __eq__(self, other): return self._compare(other, lambda a, b: a == b)
+    def __ne__(self, other): return self._compare(other, lambda a, b: a != b)
+
+    # ---- reductions ------------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim: bool = False) -> "Tensor":
+        dims = _normalise_dims("sum", dim, self.ndim)
+        return ops.Sum.apply(self, dims=dims, keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim: bool = False) -> "Tensor":
+        """sum / count: composed, so its gradient (1/count to every element) comes for free."""
+        dims = _normalise_dims("mean", dim, self.ndim)
+        count = math.prod(self.shape[d] for d in dims)
+        if count == 0:
+            raise ShapeError(f"mean: cannot average over an empty dimension of shape {self.shape}")
+        return self.sum(dims, keepdim) / count
+
+    def max(self, dim=None, keepdim: bool = False) -> "Tensor":
+        """The largest value over ``dim`` (values only: use ``argmax`` for the positions).
+        Ties share the gradient evenly."""
+        dims = _normalise_dims("max", dim, self.ndim)
+        if self.numel() == 0:
+            raise ShapeError(f"max: an empty tensor of shape {self.shape} has no maximum")
+        return ops.Max.apply(self, dims=dims, keepdim=keepdim)
+
+    def min(self, dim=None, keepdim: bool = False) -> "Tensor":
+        """The smallest value over ``dim`` (values only): min x = −max(−x)."""
+        return -((-self).max(dim, keepdim))
+
+    def var(self, dim=None, keepdim: bool = False, correction: int = 1) -> "Tensor":
+        """Σ (x − mean)² / (count − correction); correction=1 (PyTorch's default) is the unbiased estimate."""
+        dims = _normalise_dims("var", dim, self.ndim)
+        count = math.prod(self.shape[d] for d in dims)
+        centered = self - self.mean(dims, keepdim=True)
+        return (centered * centered).sum(dims, keepdim) / max(count - correction, 0)
+
+    def std(self, dim=None, keepdim: bool = False, correction: int = 1) -> "Tensor":
+        return self.var(dim, keepdim, correction).sqrt()
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        """Position of the (first) largest value: an int64 tensor, no gradient."""
+        if dim is not None:
+            dim = _normalise_dims("argmax", dim, self.ndim)[0]
+        if self.numel() == 0:
+            raise ShapeError(f"argmax: an empty tensor of shape {self.shape} has no maximum")
+        return Tensor._wrap(self.data.argmax(dim, keepdim))
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        return Tensor._wrap((-self.data).argmax(None if dim is None else _normalise_dims("argmin", dim, self.ndim)[0],
+                                                keepdim))
+
+    # ---- matmul ------------------------------------------------------------------------------------
+    def matmul(self, other) -> "Tensor":
+        """Matrix product: 1-D, 2-D and batched (batch axes broadcast), one primitive kernel."""
+        other = self._operand(other)
+        a, b = self.shape, other.shape
+        if not a or not b:
+            raise ShapeError(f"matmul: {a} @ {b}: both operands need at least one dimension")
+        inner_a = a[-1]
+        inner_b = b[0] if len(b) == 1 else b[-2]
+        if inner_a != inner_b:
+            raise ShapeError(f"matmul: {a} @ {b}: inner sizes {inner_a} and {inner_b} differ")
+        try:
+            _broadcast_shapes(a[:-2], b[:-2])
+        except ValueError:
+            raise ShapeError(f"matmul: {a} @ {b}: batch shapes {a[:-2]} and {b[:-2]} cannot be broadcast") from None
+        return ops.MatMul.apply(self, other)
+
+    def dot(self, other) -> "Tensor":
+        if self.ndim != 1 or other.ndim != 1:
+            raise ShapeError(f"dot: needs two 1-D tensors, got {self.shape} and {other.shape}")
+        return self.matmul(other)
+
+    # ---- shape -------------------------------------------------------------------------------------
+    def reshape(self, *shape) -> "Tensor":
+        """Same elements, new shape; one size may be -1 (inferred). A view when the data is contiguous."""
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+        n = self.numel()
+        if shape.count(-1) > 1:
+            raise ShapeError(f"reshape: {self.shape} -> {shape}: only one size can be -1")
+        if -1 in shape:
+            known = math.prod(s for s in shape if s != -1)
+            if known == 0 or n % known:
+                raise ShapeError(f"reshape: cannot reshape {self.shape} ({n} elements) into {shape}")
+            shape = tuple(n // known if s == -1 else s for s in shape)
+        if any(not isinstance(s, int) or s < 0 for s in shape) or math.prod(shape) != n:
+            raise ShapeError(f"reshape: cannot reshape {self.shape} ({n} elements) into {shape}")
+        if shape == self.shape:
+            return self
+        return ops.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = _normalise_dims("flatten", (start_dim,), self.ndim)[0], _normalise_dims("flatten", (end_dim,), self.ndim)[0]
+        if start > end:
+            raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+        return self.reshape(self.shape[:start] + (math.prod(self.shape[start:end + 1]),) + self.shape[end + 1:])
+
+    def permute(self, *order) -> "Tensor":
+        """Reorder the axes (a view: only the strides move)."""
+        order = tuple(order[0]) if len(order) == 1 and isinstance(order[0], (tuple, list)) else tuple(order)
+        if len(order) != self.ndim or sorted(d % max(self.ndim, 1) for d in order) != list(range(self.ndim)):
+            raise ShapeError(f"permute: {order} is not an ordering of the {self.ndim} axes of shape {self.shape}")
+        order = tuple(d % self.ndim for d in order)
+        if order == tuple(range(self.ndim)):
+            return self
+        return ops.Permute.apply(self, order=order)
+
+    def transpose(self, dim0: int, dim1: int) -> "Tensor":
+        d0, d1 = (_normalise_dims("transpose", (d,), self.ndim)[0] for d in (dim0, dim1))
+        order = list(range(self.ndim))
+        order[d0], order[d1] = order[d1], order[d0]
+        return self.permute(order)
+
+    @property
+    def T(self) -> "Tensor":
+        """All axes reversed (the matrix transpose for 2-D): a view."""
+        return self.permute(tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self) -> "Tensor":
+        return self.transpose(-2, -1)
+
+    def expand(self, *shape) -> "Tensor":
+        """Repeat along size-1 (or new leading) axes without copying; -1 keeps a size."""
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+        lead = len(shape) - self.ndim
+        if lead < 0:
+            raise ShapeError(f"expand: cannot expand shape {self.shape} to fewer dimensions {shape}")
+        shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
+        for i, size in enumerate(self.shape):
+            if size != 1 and size != shape[lead + i]:
+                raise ShapeError(f"expand: cannot expand shape {self.shape} to {shape}: size {size} is not 1")
+        if shape == self.shape:
+            return self
+        return ops.Expand.apply(self, shape=shape)
+
+    def broadcast_to(self, *shape) -> "Tensor":
+        return self.expand(*shape)
+
+    def unsqueeze(self, dim: int) -> "Tensor":
+        if not -self.ndim - 1 <= dim <= self.ndim:
+            raise ShapeError(f"unsqueeze: dim {dim} is out of range for shape {self.shape}")
+        dim = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def squeeze(self, dim=None) -> "Tensor":
+        if dim is None:
+            return self.reshape(tuple(s for s in self.shape if s != 1))
+        dims = _normalise_dims("squeeze", dim, self.ndim)
+        return self.reshape(tuple(s for d, s in enumerate(self.shape) if not (d in dims and s == 1)))
+
+    def contiguous(self) -> "Tensor":
+        """A row-major copy, unless the data is already laid out that way."""
+        return self if self.is_contiguous() else ops.Contiguous.apply(self)
+
+    def __getitem__(self, key) -> "Tensor":
+        """Basic indexing (ints, slices with steps, None, ...) gives a view; an integer tensor or list as the
+        key gathers rows along axis 0 (an embedding lookup)."""
+        if isinstance(key, Tensor) or (isinstance(key, list) and all(isinstance(i, int) for i in key)):
+            return self._take(key)
+        key = key if isinstance(key, tuple) else (key,)
+        if any(isinstance(k, (Tensor, list)) for k in key):
+            raise IndexError("getitem: an index tensor or list is supported only alone, as t[indices] (rows)")
+        if sum(k is Ellipsis for k in key) > 1:
+            raise IndexError("getitem: only one ... is allowed")
+        used = sum(1 for k in key if k is not None and k is not Ellipsis)
+        if used > self.ndim:
+            raise IndexError(f"getitem: too many indices ({used}) for a tensor of shape {self.shape}")
+        if Ellipsis in key:
+            at = key.index(Ellipsis)
+            key = key[:at] + (slice(None),) * (self.ndim - used) + key[at + 1:]
+        normalised, axis = [], 0
+        for k in key:
+            if k is None:
+                normalised.append(None)
+                continue
+            size = self.shape[axis]
+            if isinstance(k, slice):
+                if k.step is not None and k.step <= 0:
+                    raise IndexError(f"getitem: slice step must be positive, got {k.step}")
+                normalised.append(k)
+            elif isinstance(k, numbers.Integral) and not isinstance(k, bool):
+                if not -size <= k < size:
+                    raise IndexError(f"getitem: index {k} is out of range for axis {axis} of size {size} "
+                                     f"(shape {self.shape})")
+                normalised.append(int(k) % size)
+            else:
+                raise IndexError(f"getitem: unsupported index {k!r}")
+            axis += 1
+        return ops.Slice.apply(self, key=tuple(normalised))
+
+    def _take(self, indices) -> "Tensor":
+        if isinstance(indices, Tensor):
+            if indices.dtype == float64:
+                raise IndexError(f"getitem: index tensor must be int64, got {indices.dtype}")
+            index_shape, flat = indices.shape, [int(i) for i in _flat_list(indices.tolist())]
+        else:
+            index_shape, flat = (len(indices),), list(indices)
+        if self.ndim == 0:
+            raise IndexError("getitem: cannot gather rows from a 0-d tensor")
+        rows = self.shape[0]
+        for i in flat:
+            if not -rows <= i < rows:
+                raise IndexError(f"getitem: index {i} is out of range for axis 0 of size {rows} (shape {self.shape})")
+        flat = [i % rows for i in flat]
+        out = ops.Take.apply(self, indices=flat)
+        return out.reshape(index_shape + self.shape[1:]) if index_shape != (len(flat),) else out
+
+    @staticmethod
+    def cat(tensors, dim: int = 0) -> "Tensor":
+        """Join tensors along an existing axis ``dim``; all other sizes must match."""
+        tensors = list(tensors)
+        if not tensors:
+            raise ValueError("cat: needs at least one tensor")
+        first = tensors[0]
+        dim = _normalise_dims("cat", dim, first.ndim)[0]
+        for t in tensors[1:]:
+            if t.ndim != first.ndim or any(a != b for d, (a, b) in enumerate(zip(t.shape, first.shape)) if d != dim):
+                raise ShapeError(f"cat: shapes {', '.join(str(x.shape) for x in tensors)} differ outside dim {dim}")
+        return ops.Cat.apply(*tensors, dim=dim)
+
+    @staticmethod
+    def stack(tensors, dim: int = 0) -> "Tensor":
+        """Join equal-shaped tensors along a new axis ``dim``."""
+        tensors = list(tensors)
+        if not tensors:
+            raise ValueError("stack: needs at least one tensor")
+        if any(t.shape != tensors[0].shape for t in tensors):
+            raise ShapeError(f"stack: all shapes must be equal, got {', '.join(str(t.shape) for t in tensors)}")
+        ndim = tensors[0].ndim + 1
+        if not -ndim <= dim < ndim:
+            raise ShapeError(f"stack: dim {dim} is out of range for {ndim} dimensions")
+        return Tensor.cat([t.unsqueeze(dim % ndim) for t in tensors], dim % ndim)
+
+
+def _flat_list(nested) -> list:
+    if not isinstance(nested, list):
+        return [nested]
+    out = []
+    for item in nested:
+        out.extend(_flat_list(item))
+    return out
+
+
+autograd.Tensor = Tensor
+
+
+def where(condition, x, y) -> Tensor:
+    """Elementwise choice: ``x`` where ``condition`` is true, else ``y`` (the condition gets no gradient)."""
+    condition = condition if isinstance(condition, Tensor) else Tensor(condition)
+    x = x if isinstance(x, Tensor) else condition._operand(float(x))
+    y = y if isinstance(y, Tensor) else condition._operand(float(y))
+    condition = condition if condition.dtype == bool_ else Tensor._wrap(condition.data != 0)
+    return ops.Where.apply(condition, x, y)
+
+
+def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None) -> Tensor:
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+
+
+zeros, ones, full, arange, eye = Tensor.zeros, Tensor.ones, Tensor.full, Tensor.arange, Tensor.eye
+rand, randn, uniform = Tensor.rand, Tensor.randn, Tensor.uniform
+cat, stack = Tensor.cat, Tensor.stack
+
+
+def zeros_like(t, **kw): return t.zeros_like(**kw)
+def ones_like(t, **kw): return t.ones_like(**kw)
+def full_like(t, value, **kw): return t.full_like(value, **kw)
+def rand_like(t, **kw): return t.rand_like(**kw)
+def randn_like(t, **kw): return t.randn_like(**kw)
+
+
+__all__ = ["Tensor", "Generator", "manual_seed", "where", "tensor", "zeros", "ones", "full", "arange", "eye",
+           "rand", "randn", "uniform", "cat", "stack", "zeros_like", "ones_like", "full_like", "rand_like",
+           "randn_like", "no_grad", "float64", "int64", "bool_"]

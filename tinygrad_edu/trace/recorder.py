@@ -1,0 +1,311 @@
+"""The recorder: `record()` installs a `Tape` as the engine's trace hook.
+
+    with trace.record(directions=dirs, modules={"block": block}) as tape:
+        loss = block(x).sum()
+        loss.backward()
+        opt.step()
+    for event in tape:
+        ...
+
+While the block runs, ``Function.apply`` calls ``tape.on_forward`` for every op, the backward
+engine calls ``tape.on_backward`` for every op it differentiates, and optimizers call
+``tape.on_update`` for every parameter they change. Each call appends one plain-data event
+(see `events.py`) holding copies of the values.
+
+Names: a tensor named in the module tree (``block.up.weight``) gets that name; otherwise its own
+``.name`` (set with ``.named("x")``); otherwise a short stable name ``t1``, ``t2``, ... in order of
+first appearance. Names are settled when the block ends, so ``h = (x @ w).named("h")`` names the
+output of the matmul even though the name came after the op ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+from typing import Any, Iterator, Mapping
+
+from .. import autograd
+from .events import (BackwardEvent, Event, ForwardEvent, Snapshot, UpdateEvent, flatten)
+
+__all__ = ["record", "Tape"]
+
+
+def _first_line(text: str | None) -> str:
+    for line in (text or "").strip().splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _formulas(fn_type: type) -> tuple[str, str]:
+    """The op's forward and backward formula; a student op without them shows its docstring."""
+    doc = _first_line(fn_type.__doc__) if fn_type.__doc__ is not autograd.Function.__doc__ else ""
+    forward = getattr(fn_type, "formula", "") or doc or f"{fn_type.__name__}(...)"
+    backward = getattr(fn_type, "backward_formula", "") or doc or f"backward of {fn_type.__name__}"
+    return forward, backward
+
+
+_IDENTIFIER = re.compile(r"(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_])(?!\s*\()")
+
+
+def _symbols(n_inputs: int, formula: str) -> tuple[str, ...]:
+    """The formula's names for the inputs and the output: ``h = relu(z)`` gives ``("z", "h")``.
+
+    The output is the left side; the inputs are the first ``n_inputs`` names on the right side in
+    order of appearance, skipping function names (``relu(``) and attributes (``.reshape``). Empty
+    when they cannot be read off, and the trace then shows the formula as it is.
+    """
+    if "=" not in formula:
+        return ()
+    left, right = (part.strip() for part in formula.split("=", 1))
+    if not left.isidentifier():
+        return ()
+    names = list(dict.fromkeys(_IDENTIFIER.findall(right)))
+    if len(names) < n_inputs or left in names[:n_inputs]:
+        return ()
+    return (*names[:n_inputs], left)
+
+
+def _describe(value: Any) -> str:
+    """Short text for an op's keyword option (an axis, a shape, a slice)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class Tape:
+    """The recorded events, in order; also the recorder the engine calls.
+
+    Iterate it, index it (``tape[0]`` is step 1), filter it with `phase`. Attach a vocabulary of
+    named directions with `attach` (before or after the events; projections are computed from the
+    stored values) and name module parameters with `name_modules` (inside the ``with`` block).
+    """
+
+    def __init__(self, directions=None, modules=()):
+        self.events: list[Event] = []
+        self._keys: dict[int, int] = {}            # id(tensor) -> key, while recording
+        self._alive: dict[int, Any] = {}           # key -> tensor, kept so ids are not reused
+        self._module_names: dict[int, str] = {}    # id(parameter) -> name in the module tree
+        self._names: dict[int, str] = {}           # key -> settled name
+        self._forward_of: dict[int, ForwardEvent] = {}  # id(ctx) -> its forward event
+        self._contexts: list[Any] = []             # the ctx objects, so their ids stay unique
+        self.roots: list[int] = []                 # keys of the tensors backward started from
+        self.directions = None
+        self._direction_rows: list[tuple[str, list[float]]] = []
+        self.closed = False
+        if modules:
+            self.name_modules(modules)
+        if directions is not None:
+            self.attach(directions)
+
+    # ---- sequence protocol --------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def __getitem__(self, index):
+        return self.events[index]
+
+    def phase(self, *phases: str) -> list[Event]:
+        """The events of the given phases (``"forward"``, ``"backward"``, ``"update"``), in order."""
+        return [e for e in self.events if e.phase in phases]
+
+    @property
+    def forward(self) -> list[ForwardEvent]:
+        return self.phase("forward")
+
+    @property
+    def backward(self) -> list[BackwardEvent]:
+        return self.phase("backward")
+
+    @property
+    def updates(self) -> list[UpdateEvent]:
+        return self.phase("update")
+
+    def __repr__(self) -> str:
+        counts = {p: len(self.phase(p)) for p in ("forward", "backward", "update")}
+        return f"Tape({len(self)} events: " + ", ".join(f"{n} {p}" for p, n in counts.items()) + ")"
+
+    # ---- naming --------------------------------------------------------------------------------
+    def name_modules(self, modules) -> None:
+        """Name parameters from the module tree.
+
+        ``modules``: one Module, a sequence of them (names as ``named_parameters()`` gives them,
+        ``up.weight``), or a mapping ``{"block": module}`` (names prefixed: ``block.up.weight``).
+        """
+        if isinstance(modules, Mapping):
+            pairs = [(prefix + ".", m) for prefix, m in modules.items()]
+        elif hasattr(modules, "named_parameters"):
+            pairs = [("", modules)]
+        else:
+            pairs = [("", m) for m in modules]
+        for prefix, module in pairs:
+            if not hasattr(module, "named_parameters"):
+                raise TypeError(f"trace.record: modules must be Modules (with named_parameters()), "
+                                f"got {type(module).__name__}")
+            for name, param in module.named_parameters():
+                self._module_names[id(param)] = prefix + name
+                # Keep the parameter alive so its id cannot be reused by another tensor.
+                self._key(param)
+        self._settle_names()
+
+    def _key(self, tensor) -> int:
+        key = self._keys.get(id(tensor))
+        if key is None:
+            key = len(self._keys) + 1
+            self._keys[id(tensor)] = key
+            self._alive[key] = tensor
+        return key
+
+    def _name_for(self, key: int, tensor, counter: list[int]) -> str:
+        name = self._module_names.get(id(tensor)) or getattr(tensor, "name", None)
+        if name:
+            return str(name)
+        counter[0] += 1
+        return f"t{counter[0]}"
+
+    def _settle_names(self) -> None:
+        """Give every tensor seen so far its name and write it into every snapshot."""
+        if self._alive:
+            # A parameter registered by name_modules but never used gets no t-number.
+            used = {snap.key for event in self.events for snap in event.snapshots()}
+            counter = [0]
+            self._names = {key: self._name_for(key, tensor, counter)
+                           for key, tensor in sorted(self._alive.items()) if key in used}
+        for event in self.events:
+            for snap in event.snapshots():
+                snap.name = self._names.get(snap.key, snap.name)
+
+    def name_of(self, tensor) -> str:
+        """The name this tape gives ``tensor`` (settled names after the block ends)."""
+        key = self._keys.get(id(tensor))
+        if key is not None and key in self._names:
+            return self._names[key]
+        return self._module_names.get(id(tensor)) or getattr(tensor, "name", None) or "?"
+
+    # ---- directions ---------------------------------------------------------------------------
+    def attach(self, directions) -> "Tape":
+        """Attach a vocabulary of named directions (a `Directions`, or a mapping name -> vector).
+
+        Every snapshot whose last dimension equals the vocabulary's dimension gets its projections
+        (dot products, one dict per vector), now and for every later event.
+        """
+        if isinstance(directions, Mapping):
+            items = list(directions.items())
+        else:
+            items = [(name, directions[name]) for name in directions.names]
+        rows = []
+        for name, vector in items:
+            values = vector.tolist() if hasattr(vector, "tolist") else list(vector)
+            rows.append((str(name), [float(v) for v in flatten(values)]))
+        sizes = {len(v) for _, v in rows}
+        if len(sizes) != 1:
+            raise ValueError(f"trace: directions have different lengths {sorted(sizes)}")
+        self.directions = directions
+        self._direction_rows = rows
+        for event in self.events:
+            for snap in event.snapshots():
+                snap.projections = self._project(snap)
+        return self
+
+    @property
+    def direction_names(self) -> list[str]:
+        return [name for name, _ in self._direction_rows]
+
+    def _project(self, snap: Snapshot):
+        if not self._direction_rows or not snap.shape or snap.dtype == "bool":
+            return None
+        dim = len(self._direction_rows[0][1])
+        if snap.shape[-1] != dim:
+            return None
+        values = [float(v) for v in snap.values]
+        vectors = [values[i:i + dim] for i in range(0, len(values), dim)]
+        return tuple({name: math.fsum(a * b for a, b in zip(vec, row)) for name, row in self._direction_rows}
+                     for vec in vectors)
+
+    # ---- snapshots -------------------------------------------------------------------------------
+    def _snapshot(self, tensor, values=None, is_grad=False) -> Snapshot:
+        """Copy a tensor (or, with ``values``, a backend array belonging to it) into plain data."""
+        key = self._key(tensor)
+        source = tensor if values is None else values
+        data = source.tolist()
+        shape = tuple(source.shape)
+        dtype = getattr(getattr(tensor, "dtype", None), "name", None) or str(getattr(tensor, "dtype", "float64"))
+        if is_grad:
+            dtype = "float64"
+        snap = Snapshot(key=key, name=self.name_of(tensor), shape=shape, values=tuple(flatten(data)),
+                        dtype=dtype, requires_grad=bool(getattr(tensor, "requires_grad", False)),
+                        is_leaf=bool(getattr(tensor, "is_leaf", True)), is_grad=is_grad)
+        snap.projections = self._project(snap)
+        return snap
+
+    # ---- the hooks the engine calls ------------------------------------------------------------
+    def on_forward(self, ctx, inputs, output, options) -> None:
+        fn_type = type(ctx)
+        formula, _ = _formulas(fn_type)
+        event = ForwardEvent(step=len(self.events) + 1, op=fn_type.__name__, formula=formula,
+                             inputs=tuple(self._snapshot(t) for t in inputs),
+                             output=self._snapshot(output),
+                             params={k: _describe(v) for k, v in (options or {}).items()},
+                             symbols=_symbols(len(inputs), formula))
+        self._forward_of[id(ctx)] = event
+        self._contexts.append(ctx)
+        self.events.append(event)
+
+    def on_backward(self, ctx, output, grad_output, input_grads) -> None:
+        fn_type = type(ctx)
+        forward_formula, formula = _formulas(fn_type)
+        forward = self._forward_of.get(id(ctx))
+        parents = getattr(ctx, "parents", ())
+        if not self.roots or not any(e.phase == "backward" for e in self.events[-1:]):
+            self.roots.append(self._key(output))
+        grads = tuple(None if g is None else self._snapshot(parent, values=g, is_grad=True)
+                      for parent, g in zip(parents, input_grads))
+        event = BackwardEvent(step=len(self.events) + 1, op=fn_type.__name__, formula=formula,
+                              inputs=forward.inputs if forward else tuple(self._snapshot(p) for p in parents),
+                              output=forward.output if forward else self._snapshot(output),
+                              grad_output=self._snapshot(output, values=grad_output, is_grad=True),
+                              input_grads=grads,
+                              symbols=_symbols(len(parents), forward_formula))
+        self.events.append(event)
+
+    def on_update(self, param, name, rule, before, grad, after) -> None:
+        if name and id(param) not in self._module_names and not getattr(param, "name", None):
+            self._module_names[id(param)] = str(name)
+        event = UpdateEvent(step=len(self.events) + 1, op="update", formula=rule or "w ← w − lr·∂L/∂w",
+                            before=self._snapshot(param, values=before),
+                            grad=self._snapshot(param, values=grad, is_grad=True),
+                            after=self._snapshot(param, values=after))
+        self.events.append(event)
+
+    # ---- end of recording -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Settle names, number the steps and let go of the tensors (the events keep copies)."""
+        self._settle_names()
+        for event in self.events:
+            event.total = len(self.events)
+        self._keys.clear()
+        self._alive.clear()
+        self._forward_of.clear()
+        self._contexts.clear()
+        self.closed = True
+
+
+@contextlib.contextmanager
+def record(directions=None, modules=()):
+    """Record every forward op, backward op and optimizer update inside the ``with`` block.
+
+    ``directions``: a `Directions` vocabulary (or mapping name -> vector); vector-valued events then
+    carry their projections onto each name. ``modules``: a Module, several, or ``{"prefix": module}``
+    whose parameters are named from the module tree. Yields the `Tape`; the previous recorder (if
+    any) is restored afterwards, also when the block raises.
+    """
+    tape = Tape(directions=directions, modules=modules)
+    previous = autograd.set_recorder(tape)
+    try:
+        yield tape
+    finally:
+        autograd.set_recorder(previous)
+        tape.close()

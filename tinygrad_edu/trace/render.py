@@ -1,0 +1,336 @@
+"""Drawing trace events with Rich: small pieces, each testable with a recording console.
+
+* `values_grid`      a tensor's values as a coloured grid (blue below 0, red above, grey at 0);
+                     large tensors keep their corners and show ``…`` / ``⋮`` in between
+* `tensor_block`     name, shape, grid and min / max / mean (and the share of zeros)
+* `projection_bars`  a bar per named direction: how much of "basketball" the vector holds
+* `render_event`     one event as a panel: step k of n, phase, op, formula, shapes, values, gradients
+* `summary_table`    one row per step
+* `make_console`, `save_console`  a recording console and export to .svg / .html / .txt
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from rich import box
+from rich.columns import Columns
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .events import BackwardEvent, Event, ForwardEvent, Snapshot, UpdateEvent
+
+__all__ = ["format_number", "values_grid", "tensor_block", "projection_bars", "render_event",
+           "summary_table", "print_tape", "make_console", "save_console", "EXPORT_SUFFIXES"]
+
+EXPORT_SUFFIXES = (".svg", ".html", ".txt")
+
+# Diverging colours around 0: negative blue, positive red, both fading to grey at 0.
+_NEGATIVE = (52, 120, 220)
+_POSITIVE = (220, 70, 50)
+_ZERO = (135, 135, 135)
+PHASE_COLOURS = {"forward": "cyan", "backward": "magenta", "update": "green"}
+
+
+def format_number(value) -> str:
+    """Short text for one entry: ``1.00``, ``-0.25``, ``0``, ``3.1e-05``, ``True``, ``7``."""
+    if isinstance(value, bool):
+        return "T" if value else "F"
+    if isinstance(value, int):
+        return str(value)
+    value = float(value)
+    if value == 0:
+        return "0"
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    if abs(value) >= 1e4 or abs(value) < 5e-3:
+        return f"{value:.1e}"
+    return f"{value:.2f}"
+
+
+def value_style(value, scale: float) -> str:
+    """The colour of one entry: grey at 0, stronger blue / red as |value| approaches ``scale``."""
+    if isinstance(value, bool):
+        return "bold" if value else "dim"
+    value = float(value)
+    if value == 0 or scale == 0 or math.isnan(value):
+        return "dim"
+    share = min(1.0, abs(value) / scale)
+    target = _POSITIVE if value > 0 else _NEGATIVE
+    r, g, b = (round(z + (t - z) * (0.35 + 0.65 * share)) for z, t in zip(_ZERO, target))
+    return f"{'bold ' if share >= 0.5 else ''}rgb({r},{g},{b})"
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _kept(n: int, limit: int) -> list[int | None]:
+    """Indices to show out of ``n``: all of them, or the first and last few with None for the gap."""
+    if n <= limit:
+        return list(range(n))
+    head = (limit + 1) // 2
+    tail = limit - head
+    return list(range(head)) + [None] + list(range(n - tail, n))
+
+
+def values_grid(snap: Snapshot, max_rows: int = 6, max_cols: int = 8) -> RenderableType:
+    """The values as a grid: the last dimension across, everything before it down the side."""
+    values = snap.values
+    if not snap.shape:
+        return Text(format_number(values[0]), style=value_style(values[0], abs(float(values[0])) or 1.0))
+    numbers = [abs(float(v)) for v in values if not (isinstance(v, float) and math.isnan(v))]
+    scale = max(numbers, default=0.0)
+    cols = snap.shape[-1]
+    rows = len(values) // cols if cols else 0
+    if rows == 0 or cols == 0:
+        return Text(f"(empty {_shape_text(snap.shape)})", style="dim")
+    lead_shape = snap.shape[:-1]
+
+    def row_label(r: int) -> str:
+        index = []
+        for size in reversed(lead_shape):
+            index.append(r % size)
+            r //= size
+        return "[" + ",".join(str(i) for i in reversed(index)) + "]"
+
+    grid = Table.grid(padding=(0, 1))
+    show_labels = snap.ndim >= 2
+    if show_labels:
+        grid.add_column(justify="right", style="dim")
+    col_index = _kept(cols, max_cols)
+    for _ in col_index:
+        grid.add_column(justify="right")
+    for r in _kept(rows, max_rows):
+        if r is None:
+            cells = [Text("⋮", style="dim") for _ in col_index]
+            grid.add_row(*([Text("")] if show_labels else []), *cells)
+            continue
+        cells = []
+        for c in col_index:
+            if c is None:
+                cells.append(Text("…", style="dim"))
+            else:
+                v = values[r * cols + c]
+                cells.append(Text(format_number(v), style=value_style(v, scale)))
+        grid.add_row(*([Text(row_label(r))] if show_labels else []), *cells)
+    return grid
+
+
+def stats_text(snap: Snapshot, show_zeros: bool = False) -> Text:
+    """``min -1.00  max 2.00  mean 0.33`` and, after a ReLU or when asked, the share of zeros."""
+    if snap.dtype == "bool" or snap.numel() < 2:
+        return Text("")
+    text = Text(f"min {format_number(snap.min())}  max {format_number(snap.max())}  "
+                f"mean {format_number(snap.mean())}", style="dim")
+    if show_zeros:
+        text.append(f"  zeros {snap.zero_share():.0%}", style="yellow")
+    return text
+
+
+def tensor_block(snap: Snapshot, role: str = "", show_zeros: bool = False,
+                 max_rows: int = 6, max_cols: int = 8) -> RenderableType:
+    """One tensor: ``role  name  shape`` above its grid, with min / max / mean below when it is large."""
+    header = Text()
+    if role:
+        header.append(role + " ", style="dim italic")
+    header.append(snap.label, style="bold")
+    header.append(" " + _shape_text(snap.shape), style="dim")
+    if snap.requires_grad and snap.is_leaf and not snap.is_grad:
+        header.append(" ◆", style="yellow")
+    parts: list[RenderableType] = [header, values_grid(snap, max_rows=max_rows, max_cols=max_cols)]
+    rows_hidden = snap.ndim >= 1 and (snap.numel() // max(snap.shape[-1], 1) > max_rows or snap.shape[-1] > max_cols)
+    if rows_hidden or show_zeros:
+        parts.append(stats_text(snap, show_zeros=show_zeros))
+    return Group(*parts)
+
+
+def projection_bars(snap: Snapshot, max_vectors: int = 3, bar_width: int = 16,
+                    role: str = "") -> RenderableType | None:
+    """A bar per named direction: the dot product of the vector with it (None without projections)."""
+    if not snap.projections:
+        return None
+    vectors = list(enumerate(snap.projections))
+    shown = vectors[:max_vectors]
+    scale = max([1.0] + [abs(v) for _, p in shown for v in p.values()])
+    header = Text()
+    if role:
+        header.append(role + " ", style="dim italic")
+    header.append(snap.label, style="bold")
+    header.append(" · along the named directions", style="dim")
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right")
+    grid.add_column(justify="right")
+    grid.add_column()
+    for index, projections in shown:
+        if len(snap.projections) > 1:
+            grid.add_row(Text(f"vector {index}", style="dim italic"), Text(""), Text(""))
+        for name, value in projections.items():
+            length = abs(value) / scale * bar_width
+            full = int(length + 1e-9)
+            bar = "█" * full + ("▌" if length - full >= 0.5 else "")
+            if not bar and abs(value) > 1e-12:
+                bar = "▏"
+            colour = "green" if value > 0 else "red"
+            grid.add_row(Text(name), Text(f"{value:+.2f}" if abs(value) > 5e-3 else " 0.00",
+                                          style="bold" if abs(value) >= 0.5 else "dim"),
+                         Text(bar, style=colour))
+    parts: list[RenderableType] = [header, grid]
+    if len(vectors) > len(shown):
+        parts.append(Text(f"… and {len(vectors) - len(shown)} more vectors", style="dim"))
+    return Group(*parts)
+
+
+def _is_relu(op: str) -> bool:
+    return "relu" in op.lower()
+
+
+def _line(label: str, body: str | Text, style: str = "") -> Text:
+    text = Text(f"{label:<9}", style="dim")
+    text.append(body if isinstance(body, Text) else Text(body, style=style))
+    return text
+
+
+def _shapes_line(sources: Sequence[Snapshot | None], targets: Sequence[Snapshot | None]) -> Text:
+    def part(snaps):
+        return ", ".join(f"{s.label} {_shape_text(s.shape)}" for s in snaps if s is not None) or "—"
+    return _line("shapes", f"{part(sources)} → {part(targets)}")
+
+
+def _blocks(pairs: Iterable[tuple[str, Snapshot | None]], show_zeros: bool = False) -> list[RenderableType]:
+    return [tensor_block(snap, role=role, show_zeros=show_zeros) for role, snap in pairs if snap is not None]
+
+
+def _bars(pairs: Iterable[tuple[str, Snapshot | None]]) -> list[RenderableType]:
+    found = []
+    for role, snap in pairs:
+        if snap is not None:
+            bars = projection_bars(snap, role=role)
+            if bars is not None:
+                found.append(bars)
+    return found
+
+
+def _title(event: Event, position: int | None, total: int | None) -> Text:
+    step = position if position is not None else event.step
+    count = total if total is not None else event.total
+    title = Text(f" step {step}" + (f" of {count}" if count else "") + " · ", style="bold")
+    title.append(event.phase, style=f"bold {PHASE_COLOURS.get(event.phase, 'white')}")
+    title.append(f" · {event.op} ", style="bold")
+    return title
+
+
+def render_event(event: Event, position: int | None = None, total: int | None = None,
+                 note: RenderableType | None = None) -> Panel:
+    """One event as a panel. ``position``/``total`` override "step k of n" (for a filtered list)."""
+    body: list[RenderableType] = []
+    if note is not None:
+        body.append(note)
+    if isinstance(event, UpdateEvent):
+        body.append(_line("rule", event.rule, "bold"))
+        body.append(_line("param", event.name, "bold"))
+        if event.before is not None and event.after is not None:
+            change = max((abs(float(a) - float(b)) for a, b in zip(event.after.values, event.before.values)),
+                         default=0.0)
+            body.append(_line("change", f"largest |after − before| = {format_number(change)}"))
+        pairs = [("before", event.before), ("gradient", event.grad), ("after", event.after)]
+        blocks, bars = _blocks(pairs), _bars([("before", event.before), ("after", event.after)])
+    else:
+        body.append(_line("formula", event.formula, "bold"))
+        bound = event.bound_formula()
+        if bound:
+            body.append(_line("here", bound, "bold cyan"))
+        if isinstance(event, ForwardEvent):
+            if event.params:
+                body.append(_line("options", ", ".join(f"{k}={v}" for k, v in event.params.items())))
+            body.append(_shapes_line(event.inputs, [event.output]))
+            pairs = [("in", s) for s in event.inputs] + [("out", event.output)]
+            blocks = _blocks(pairs, show_zeros=_is_relu(event.op))
+            bars = _bars(pairs)
+        else:
+            assert isinstance(event, BackwardEvent)
+            body.append(_shapes_line([event.grad_output], list(event.input_grads)))
+            pairs = [("from", event.grad_output)] + [("to", g) for g in event.input_grads]
+            blocks, bars = _blocks(pairs), _bars(pairs)
+            skipped = [s.name for s, g in zip(event.inputs, event.input_grads) if g is None]
+            if skipped:
+                body.append(_line("", f"no gradient for {', '.join(skipped)} (does not require grad)", "dim"))
+    if blocks:
+        body.append(Text(""))
+        body.append(Columns(blocks, padding=(1, 3)))
+    if bars:
+        body.append(Text(""))
+        body.append(Columns(bars, padding=(1, 3)))
+    return Panel(Group(*body), title=_title(event, position, total), title_align="left",
+                 border_style=PHASE_COLOURS.get(event.phase, "white"), box=box.ROUNDED, padding=(0, 1))
+
+
+def _top_direction(snap: Snapshot | None) -> str:
+    if snap is None or not snap.projections or len(snap.projections) != 1:
+        return ""
+    name, value = max(snap.projections[0].items(), key=lambda item: abs(item[1]))
+    return f"{name} {value:+.2f}" if abs(value) > 5e-3 else ""
+
+
+def summary_table(events: Sequence[Event], title: str = "trace summary") -> Table:
+    """One row per event: step, phase, op, what it computed, the result's shape."""
+    with_directions = any(s.projections for e in events for s in e.snapshots())
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_style="bold", expand=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("phase")
+    table.add_column("op", style="bold")
+    table.add_column("what happened", overflow="fold")
+    table.add_column("shape", justify="right", style="dim")
+    if with_directions:
+        table.add_column("strongest direction")
+    for event in events:
+        if isinstance(event, UpdateEvent):
+            what, result = f"{event.name}: {event.rule}", event.after
+        elif isinstance(event, ForwardEvent):
+            what, result = event.bound_formula() or event.formula, event.output
+        else:
+            assert isinstance(event, BackwardEvent)
+            grads = ", ".join(g.label for g in event.input_grads if g is not None)
+            what, result = f"{event.grad_output.label} → {grads or '—'}", event.grad_output
+        row = [str(event.step), Text(event.phase, style=PHASE_COLOURS.get(event.phase, "")), event.op, what,
+               _shape_text(result.shape) if result is not None else ""]
+        if with_directions:
+            row.append(_top_direction(result))
+        table.add_row(*row)
+    return table
+
+
+def make_console(width: int | None = None, record: bool = True, file=None, colour: bool = True) -> Console:
+    """A console for tests and exports: fixed width, recording, writing to a string buffer by default."""
+    return Console(width=width or 100, record=record, file=file if file is not None else io.StringIO(),
+                   force_terminal=colour, color_system="truecolor" if colour else None,
+                   legacy_windows=False, highlight=False, soft_wrap=False)
+
+
+def save_console(console: Console, path: str | Path, title: str = "tinygrad-edu trace") -> Path:
+    """Write what a recording console printed to ``path``: ``.svg``, ``.html`` or ``.txt``."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".svg":
+        console.save_svg(str(path), title=title)
+    elif suffix == ".html":
+        console.save_html(str(path))
+    elif suffix == ".txt":
+        console.save_text(str(path))
+    else:
+        raise ValueError(f"save: unknown file type {suffix or '(none)'!r} for {path}; "
+                         f"use one of {', '.join(EXPORT_SUFFIXES)}")
+    return path
+
+
+def print_tape(tape, console: Console | None = None, phase: str | None = None) -> None:
+    """Print every event (or only one phase's), each as a panel."""
+    console = console or Console()
+    events = [e for e in tape if phase is None or e.phase == phase]
+    for event in events:
+        console.print(render_event(event))
