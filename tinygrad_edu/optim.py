@@ -239,8 +239,7 @@ def clip_grad_norm_(params, max_norm: float) -> float:
     """Scale all gradients together so their joint L2 norm is at most ``max_norm``; returns the norm before."""
     tensors = [p[1] if isinstance(p, tuple) else p for p in params]
     grads = [p.grad for p in tensors if p.grad is not None]
-    total = math.sqrt(sum(float((g.data * g.data).sum(tuple(range(len(g.shape))), False).tolist())
-                          for g in grads)) if grads else 0.0
+    total = math.sqrt(sum((g * g).sum().item() for g in grads))
     if total > max_norm > 0:
         scale = max_norm / (total + 1e-12)
         for p in tensors:

@@ -9,7 +9,7 @@ The file format (version 1) is a single UTF-8 JSON document, readable in any edi
     {
       "format": "tinygrad_edu.checkpoint",     # the magic: anything else is not ours
       "version": 1,
-      "sha256": "<hex digest of the canonical JSON of "content">",
+      "sha256": "<hex SHA-256 of the content's canonical JSON>",
       "content": <the object, encoded as below>
     }
 
@@ -17,8 +17,10 @@ Encoding of ``content``:
 
 * a Tensor becomes ``{"__tensor__": {"dtype": "float64", "shape": [2, 3], "data": [1.0, 2.0, ...]}}``
   with ``data`` flat, in row-major order;
-* a dict becomes ``{"__dict__": [[key, value], ...]}`` (the key order is kept);
-* lists, numbers, strings, booleans and None are themselves.
+* dicts (string keys, order kept), lists, numbers, strings, booleans and None are themselves.
+
+The canonical JSON, which the checksum covers, is
+``json.dumps(content, sort_keys=True, separators=(",", ":"))`` encoded as UTF-8.
 
 Floats are written with Python's ``repr``, which round-trips exactly: loading gives back the very same
 float64 values. NaN and ±infinity are written as ``NaN``, ``Infinity`` and ``-Infinity``, as
@@ -80,12 +82,15 @@ def _encode(obj, where: str):
         cast = {"float64": float, "int64": int, "bool": bool}[dtype]
         return {"__tensor__": {"dtype": dtype, "shape": list(obj.shape), "data": [cast(v) for v in data]}}
     if isinstance(obj, dict):
-        items = []
+        out = {}
         for k, v in obj.items():
             if not isinstance(k, str):
-                raise TypeError(f"save: dict keys must be strings, got {k!r} at {where}")
-            items.append([k, _encode(v, f"{where}.{k}" if where else k)])
-        return {"__dict__": items}
+                raise TypeError(f"save: dict keys must be strings, got {k!r} at {where or 'top level'}")
+            out[k] = _encode(v, f"{where}.{k}" if where else k)
+        if set(out) == {"__tensor__"}:
+            raise TypeError(f"save: a dict whose only key is '__tensor__' (at {where or 'top level'}) "
+                            "would read back as a tensor")
+        return out
     if isinstance(obj, (list, tuple)):
         return [_encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
     if obj is None or isinstance(obj, (bool, int, float, str)):
@@ -98,13 +103,24 @@ def _canonical(content) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=True).encode("utf-8")
 
 
+def _pretty(obj, indent: str) -> str:
+    """Indented JSON in which each tensor stays on one line, so a checkpoint reads as a list of tensors."""
+    inner = indent + "  "
+    if isinstance(obj, dict) and "__tensor__" not in obj and obj:
+        items = [f"{inner}{json.dumps(k)}: {_pretty(v, inner)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(obj, list) and any(isinstance(v, (dict, list)) for v in obj):
+        return "[\n" + ",\n".join(inner + _pretty(v, inner) for v in obj) + "\n" + indent + "]"
+    return json.dumps(obj, allow_nan=True)
+
+
 def save(obj, path) -> Path:
     """Write ``obj`` (a state dict or any nesting of the types above) to ``path`` atomically."""
     path = Path(path)
     content = _encode(obj, "")
     document = {"format": FORMAT, "version": VERSION,
                 "sha256": hashlib.sha256(_canonical(content)).hexdigest(), "content": content}
-    text = json.dumps(document, indent=1, allow_nan=True) + "\n"
+    text = _pretty(document, "") + "\n"
     folder = path.parent if str(path.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
@@ -128,15 +144,7 @@ def _decode(obj, path: Path, where: str):
     if isinstance(obj, dict):
         if set(obj) == {"__tensor__"}:
             return _decode_tensor(obj["__tensor__"], path, where)
-        if set(obj) == {"__dict__"} and isinstance(obj["__dict__"], list):
-            out = {}
-            for item in obj["__dict__"]:
-                if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
-                    raise CheckpointError(f"{path}: corrupt checkpoint: bad dict entry at {where or 'top level'}")
-                key = item[0]
-                out[key] = _decode(item[1], path, f"{where}.{key}" if where else key)
-            return out
-        raise CheckpointError(f"{path}: corrupt checkpoint: unknown object at {where or 'top level'}")
+        return {key: _decode(value, path, f"{where}.{key}" if where else key) for key, value in obj.items()}
     if isinstance(obj, list):
         return [_decode(v, path, f"{where}[{i}]") for i, v in enumerate(obj)]
     return obj

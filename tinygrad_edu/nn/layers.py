@@ -5,8 +5,6 @@ chain rule (and the trace) for free.
 """
 from __future__ import annotations
 
-import math
-
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor
 from tinygrad_edu import functional as F
@@ -41,8 +39,7 @@ class Linear(Module):
         if x.shape[-1] != self.in_features:
             raise tg.ShapeError(f"Linear({self.in_features}, {self.out_features}): input of shape "
                                 f"{tuple(x.shape)} has last size {x.shape[-1]}, expected {self.in_features}")
-        y = x @ self.weight.T
-        return y + self.bias if self.bias is not None else y
+        return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -138,13 +135,7 @@ class LayerNorm(Module):
         if x.shape[-1] != self.normalized_shape:
             raise tg.ShapeError(f"LayerNorm({self.normalized_shape}): input of shape {tuple(x.shape)} "
                                 f"has last size {x.shape[-1]}")
-        mean = x.mean(dim=-1, keepdim=True)
-        centred = x - mean
-        var = (centred * centred).mean(dim=-1, keepdim=True)
-        y = centred / (var + self.eps).sqrt()
-        if self.weight is not None:
-            y = y * self.weight + self.bias
-        return y
+        return F.layer_norm(x, (self.normalized_shape,), self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return f"({self.normalized_shape},), eps={self.eps}, elementwise_affine={self.weight is not None}"
