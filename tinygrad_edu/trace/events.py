@@ -155,7 +155,8 @@ class Event:
         mapping = self._symbol_map()
         if not mapping or not _uses_all(self.formula, list(mapping)):
             return None
-        bound = _substitute(self.formula, mapping)
+        # (Wᵀ)ᵀ is W: say so rather than stacking the marks.
+        bound = _substitute(self.formula, mapping).replace("ᵀᵀ", "")
         return None if bound == self.formula else bound
 
     def __rich_console__(self, console, options):

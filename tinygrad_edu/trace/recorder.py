@@ -46,6 +46,7 @@ def _formulas(fn_type: type) -> tuple[str, str]:
     return forward, backward
 
 
+_AUTO_NAME = re.compile(r"t[0-9]+")
 _IDENTIFIER = re.compile(r"(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_])(?!\s*\()")
 
 
@@ -159,10 +160,15 @@ class Tape:
             self._alive[key] = tensor
         return key
 
-    def _name_for(self, key: int, tensor, counter: list[int]) -> str:
+    def _name_for(self, tensor, made_by: ForwardEvent | None, names: dict[int, str], counter: list[int]) -> str:
         name = self._module_names.get(id(tensor)) or getattr(tensor, "name", None)
         if name:
             return str(name)
+        # The transpose of a named matrix reads better as "Wᵀ" than as a fresh t-number.
+        if (made_by is not None and made_by.op == "Permute" and len(made_by.inputs) == 1
+                and made_by.inputs[0].ndim == 2 and made_by.inputs[0].key in names
+                and not _AUTO_NAME.fullmatch(names[made_by.inputs[0].key])):
+            return names[made_by.inputs[0].key] + "ᵀ"
         counter[0] += 1
         return f"t{counter[0]}"
 
@@ -171,9 +177,13 @@ class Tape:
         if self._alive:
             # A parameter registered by name_modules but never used gets no t-number.
             used = {snap.key for event in self.events for snap in event.snapshots()}
+            made_by = {e.output.key: e for e in self.events if isinstance(e, ForwardEvent) and e.output}
             counter = [0]
-            self._names = {key: self._name_for(key, tensor, counter)
-                           for key, tensor in sorted(self._alive.items()) if key in used}
+            names: dict[int, str] = {}
+            for key, tensor in sorted(self._alive.items()):
+                if key in used:
+                    names[key] = self._name_for(tensor, made_by.get(key), names, counter)
+            self._names = names
         for event in self.events:
             for snap in event.snapshots():
                 snap.name = self._names.get(snap.key, snap.name)

@@ -126,10 +126,10 @@ def stats_text(snap: Snapshot, show_zeros: bool = False) -> Text:
     """``min -1.00  max 2.00  mean 0.33`` and, after a ReLU or when asked, the share of zeros."""
     if snap.dtype == "bool" or snap.numel() < 2:
         return Text("")
-    text = Text(f"min {format_number(snap.min())}  max {format_number(snap.max())}  "
+    text = Text(f"min {format_number(snap.min())} max {format_number(snap.max())} "
                 f"mean {format_number(snap.mean())}", style="dim")
     if show_zeros:
-        text.append(f"  zeros {snap.zero_share():.0%}", style="yellow")
+        text.append(f" · {snap.zero_share():.0%} zero", style="yellow")
     return text
 
 
@@ -142,7 +142,7 @@ def tensor_block(snap: Snapshot, role: str = "", show_zeros: bool = False,
     header.append(snap.label, style="bold")
     header.append(" " + _shape_text(snap.shape), style="dim")
     if snap.requires_grad and snap.is_leaf and not snap.is_grad:
-        header.append(" ◆", style="yellow")
+        header.append(" trainable", style="yellow")
     parts: list[RenderableType] = [header, values_grid(snap, max_rows=max_rows, max_cols=max_cols)]
     rows_hidden = snap.ndim >= 1 and (snap.numel() // max(snap.shape[-1], 1) > max_rows or snap.shape[-1] > max_cols)
     if rows_hidden or show_zeros:
@@ -150,39 +150,52 @@ def tensor_block(snap: Snapshot, role: str = "", show_zeros: bool = False,
     return Group(*parts)
 
 
-def projection_bars(snap: Snapshot, max_vectors: int = 3, bar_width: int = 16,
+def _projection_value(value: float) -> Text:
+    return Text(f"{value:+.2f}" if abs(value) > 5e-3 else " 0.00", style="bold" if abs(value) >= 0.5 else "dim")
+
+
+def projection_bars(snap: Snapshot, max_vectors: int = 6, bar_width: int = 16,
                     role: str = "") -> RenderableType | None:
-    """A bar per named direction: the dot product of the vector with it (None without projections)."""
+    """How much of each named direction a vector holds (None without projections).
+
+    One vector: a bar per direction. Several (the rows of a matrix): a table, one row per vector,
+    the values coloured like the grid.
+    """
     if not snap.projections:
         return None
-    vectors = list(enumerate(snap.projections))
-    shown = vectors[:max_vectors]
-    scale = max([1.0] + [abs(v) for _, p in shown for v in p.values()])
     header = Text()
     if role:
         header.append(role + " ", style="dim italic")
     header.append(snap.label, style="bold")
     header.append(" · along the named directions", style="dim")
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(justify="right")
-    grid.add_column(justify="right")
-    grid.add_column()
-    for index, projections in shown:
-        if len(snap.projections) > 1:
-            grid.add_row(Text(f"vector {index}", style="dim italic"), Text(""), Text(""))
+    if len(snap.projections) == 1:
+        projections = snap.projections[0]
+        scale = max([1.0] + [abs(v) for v in projections.values()])
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(justify="right")
+        grid.add_column(justify="right")
+        grid.add_column()
         for name, value in projections.items():
             length = abs(value) / scale * bar_width
             full = int(length + 1e-9)
             bar = "█" * full + ("▌" if length - full >= 0.5 else "")
-            if not bar and abs(value) > 1e-12:
+            if not bar and abs(value) > 5e-3:
                 bar = "▏"
-            colour = "green" if value > 0 else "red"
-            grid.add_row(Text(name), Text(f"{value:+.2f}" if abs(value) > 5e-3 else " 0.00",
-                                          style="bold" if abs(value) >= 0.5 else "dim"),
-                         Text(bar, style=colour))
-    parts: list[RenderableType] = [header, grid]
-    if len(vectors) > len(shown):
-        parts.append(Text(f"… and {len(vectors) - len(shown)} more vectors", style="dim"))
+            grid.add_row(Text(name), _projection_value(value), Text(bar, style="green" if value > 0 else "red"))
+        return Group(header, grid)
+    names = list(snap.projections[0])
+    shown = snap.projections[:max_vectors]
+    scale = max([abs(v) for p in shown for v in p.values()] + [0.0])
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False)
+    table.add_column("row", justify="right", style="dim")
+    for name in names:
+        table.add_column(name, justify="right", header_style="bold")
+    for index, projections in enumerate(shown):
+        table.add_row(str(index), *(Text(f"{v:+.2f}" if abs(v) > 5e-3 else "0", style=value_style(v, scale))
+                                    for v in projections.values()))
+    parts: list[RenderableType] = [header, table]
+    if len(snap.projections) > len(shown):
+        parts.append(Text(f"… and {len(snap.projections) - len(shown)} more rows", style="dim"))
     return Group(*parts)
 
 
