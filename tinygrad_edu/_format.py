@@ -41,8 +41,6 @@ def format_tensor(t) -> str:
 
     body = render(values, 0)
     extras = []
-    if t.dtype != "float64" and t.dtype is not None:
-        extras.append(f"dtype={t.dtype}")
     if t.requires_grad:
         extras.append("requires_grad=True" if t.is_leaf else f"grad_fn=<{type(t.grad_fn).__name__}>")
     if t.name:
@@ -88,6 +86,9 @@ def rich_grid(t, max_rows: int = 8, max_cols: int = 8):
     decimals = _decimals(flat, t.dtype) if t.dtype == "float64" else 0
     title = f"{tuple(t.shape)} {t.dtype}" + (f"  {t.name}" if t.name else "")
     table = Table(title=title, show_header=False, box=None, padding=(0, 1))
+    shown_cols = min(len(data[0]) if data else 0, max_cols + 1)
+    for _ in range(shown_cols):
+        table.add_column(justify="right")
     rows = data if len(data) <= max_rows else data[:max_rows // 2] + [None] + data[-(max_rows // 2):]
     for row in rows:
         if row is None:
