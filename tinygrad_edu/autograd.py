@@ -123,21 +123,24 @@ def topological_order(root) -> list:
     """Every tensor that ``root`` depends on through recorded ops, inputs before outputs.
 
     Depth-first with an explicit stack (no recursion, so a chain of 100,000 ops is fine): a tensor is
-    appended after all of its parents.
+    appended after all of its parents. A tensor is marked visited when it is expanded, not when it is
+    pushed: a tensor reached again deeper in the graph (``x + f(x)``) must still come before ``f(x)``.
     """
-    order, visited = [], {id(root)}
+    order, visited = [], set()
     stack = [(root, False)]
     while stack:
         tensor, parents_done = stack.pop()
         if parents_done:
             order.append(tensor)
             continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
         stack.append((tensor, True))
         ctx = tensor._ctx
         if ctx is not None:
             for parent in ctx.parents:
                 if parent.requires_grad and id(parent) not in visited:
-                    visited.add(id(parent))
                     stack.append((parent, False))
     return order
 
