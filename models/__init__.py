@@ -1,0 +1,50 @@
+"""The lecture's models, built on tinygrad_edu's public API only.
+
+    mlp_block          the MLP block of a transformer: up projection, ReLU, down projection, residual
+    michael_jordan     the fact "Michael Jordan plays basketball", hand-built and learned (a fact store)
+    superposition      nearly orthogonal directions, and toy models of superposition
+    mini_transformer   a tiny transformer that completes fact sentences; ablating its MLP neurons
+
+Each trainable model has ``train(steps=None, seed=0, on_step=None, **options) -> TrainResult`` and
+``report(result)`` (Rich renderables with its pictures). ``on_step(step, total, loss)`` is called after
+every optimisation step, so a caller can show progress.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["TrainResult", "TASKS"]
+
+# The `tinygrad-edu train NAME` names and the module that trains each.
+TASKS = {
+    "mlp-block": "models.mlp_block",
+    "facts": "models.michael_jordan",
+    "orthogonal": "models.superposition:train_orthogonal",
+    "superposition": "models.superposition:train_toy_models",
+    "transformer": "models.mini_transformer",
+}
+
+
+@dataclass
+class TrainResult:
+    """What a training run returns.
+
+    metrics  the final numbers, flat and JSON-serialisable (what ``--json`` prints)
+    losses   the loss after each step
+    config   the settings used (sizes, steps, learning rate, seed)
+    state    what ``--save`` writes: usually ``{"model": state_dict, ...}``
+    details  anything else the model's report shows (tables, matrices)
+    """
+
+    name: str
+    metrics: dict
+    losses: list
+    config: dict
+    state: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)
+
+
+def notify(on_step, step: int, total: int, loss: float) -> None:
+    """Call the progress callback if there is one."""
+    if on_step is not None:
+        on_step(step, total, loss)
