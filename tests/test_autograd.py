@@ -13,6 +13,8 @@ from tinygrad_edu import Function, Tensor
 from tinygrad_edu.testing import gradcheck
 from tinygrad_edu.testing import strategies as tgst
 
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def close(actual, expected, tol=1e-12):
     """Nested lists (or numbers) equal up to ``tol``, relative for large values."""
@@ -55,6 +57,24 @@ def _flat(nested):
     if not isinstance(nested, list):
         return [nested]
     return [v for item in nested for v in _flat(item)]
+
+
+def test_tensor_used_directly_and_deep_inside_a_branch():
+    # x reaches the output by a short path and a long one; the long one must not be skipped,
+    # whichever side of the + it is on.
+    x = Tensor(2.0, requires_grad=True)
+    (x + (x * 3.0).exp().log()).backward()
+    assert x.grad.item() == pytest.approx(4.0, rel=1e-15)
+    x.grad = None
+    ((x * 3.0).exp().log() + x).backward()
+    assert x.grad.item() == pytest.approx(4.0, rel=1e-15)
+
+
+@given(tgst.tensors(tgst.shapes(1, 1, 1, 3), requires_grad=True))
+def test_residual_block_reuses_its_input(x):
+    # the lecture's residual shape: x + W·f(x)
+    w = Tensor([[0.5 * (i - j) for j in range(x.shape[0])] for i in range(x.shape[0])])
+    assert gradcheck(lambda t: t + w @ t.tanh(), x)
 
 
 def test_backward_twice_accumulates_on_leaves():

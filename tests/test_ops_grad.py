@@ -16,6 +16,8 @@ from tinygrad_edu import Tensor
 from tinygrad_edu.testing import gradcheck
 from tinygrad_edu.testing import strategies as tgst
 
+pytestmark = pytest.mark.usefixtures("backend")
+
 SMALL = tgst.shapes(0, 3, 1, 3)          # gradcheck costs two forward passes per element
 
 

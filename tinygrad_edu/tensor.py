@@ -518,7 +518,8 @@ class Tensor:
 
     def min(self, dim=None, keepdim: bool = False) -> "Tensor":
         """The smallest value over ``dim`` (values only): min x = −max(−x)."""
-        return -((-self).max(dim, keepdim))
+        dims = _normalise_dims("min", dim, self.ndim)  # checked here, so an error names min
+        return -((-self).max(dims, keepdim))
 
     def var(self, dim=None, keepdim: bool = False, correction: int = 1) -> "Tensor":
         """Σ (x − mean)² / (count − correction); correction=1 (PyTorch's default) is the unbiased estimate."""

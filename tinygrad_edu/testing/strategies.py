@@ -173,22 +173,32 @@ def _permuted_layout(values: list[Any], shape: Shape, order: Sequence[int],
     return base.permute(*back)
 
 
+def _strided_layout(values: list[Any], shape: Shape, dtype: Any = None) -> Tensor:
+    """A tensor equal to ``values``/``shape`` whose last axis reads every other stored element.
+
+    The gaps hold NaN (or a huge integer), so an op that reads them shows it at once.
+    """
+    is_int = dtype is not None and "int" in str(dtype)
+    filler = -(10 ** 9) if is_int else math.nan
+    padded = []
+    for v in values:
+        padded += [v, filler]
+    stored_shape = shape[:-1] + (2 * shape[-1],)
+    base = Tensor(_nest(padded, stored_shape), dtype=dtype)
+    return base[(slice(None),) * (len(shape) - 1) + (slice(None, None, 2),)]
+
+
 def make_tensor(values: list[Any], shape: Shape, *, layout: Any = None,
                 requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """Build a leaf tensor of ``shape`` from row-major ``values``.
 
     ``layout`` None gives a contiguous tensor; a tuple of dims stores the data permuted in
-    that order and permutes it back; the string "strided" (1-D) stores the values at every
-    other position of a longer list (the gaps hold NaN, or a huge integer, so an op that
-    reads them shows it at once).
+    that order and permutes it back; "strided" stores the last axis at every other position.
     """
     if layout is None:
         t = Tensor(_nest(list(values), shape), dtype=dtype)
     elif layout == "strided":
-        is_int = dtype is not None and "int" in str(dtype)
-        padded = [-(10 ** 9) if is_int else math.nan] * (2 * len(values))
-        padded[::2] = values
-        t = Tensor(padded, dtype=dtype)[::2]
+        t = _strided_layout(list(values), shape, dtype)
     else:
         t = _permuted_layout(list(values), shape, layout, dtype)
     if requires_grad:
@@ -198,19 +208,23 @@ def make_tensor(values: list[Any], shape: Shape, *, layout: Any = None,
 
 @st.composite
 def _layouts(draw: Any, shape: Shape, noncontiguous: bool | None) -> Any:
-    """Draw a layout for ``make_tensor``: None (contiguous) or a non-standard one."""
+    """Draw a layout for ``make_tensor``: None (contiguous) or one with non-row-major strides.
+
+    A permutation changes the strides only if it reorders axes longer than 1, so it is
+    used when there are two such axes; otherwise the last axis is strided.
+    """
     if noncontiguous is None:
         noncontiguous = draw(st.booleans())
-    if not noncontiguous:
-        return None
-    if len(shape) >= 2:
-        order = draw(st.permutations(range(len(shape))))
-        if list(order) == list(range(len(shape))):
-            order = order[::-1]  # never the identity: that would be contiguous
-        return tuple(order)
-    if len(shape) == 1:
+    if not noncontiguous or not shape:
+        return None  # a 0-d tensor has no strides to vary
+    long_axes = [d for d, side in enumerate(shape) if side > 1]
+    if len(long_axes) < 2:
         return "strided"
-    return None  # a 0-d tensor has no strides to vary
+    order = list(draw(st.permutations(range(len(shape)))))
+    kept = [d for d in order if d in long_axes]
+    if kept == sorted(kept):
+        order.reverse()  # the long axes were left in order: reversing swaps them
+    return tuple(order)
 
 
 @st.composite
@@ -223,8 +237,8 @@ def tensors(draw: Any, shape: Shape | st.SearchStrategy[Shape] | None = None,
 
     Values come from ``elements`` (default: floats in [low, high]); with ``unique=True``
     they are instead all at least ``min_gap`` apart, within [low, high]. ``noncontiguous``
-    True stores the data permuted and permutes it back (1-D: every other element of a longer
-    list), False gives a contiguous tensor, None lets hypothesis choose. With
+    True stores the data permuted and permutes it back (or, with fewer than two axes
+    longer than 1, strides the last axis over every other stored element), False gives a contiguous tensor, None lets hypothesis choose. With
     ``requires_grad`` the result is a leaf that requires grad, whatever its layout.
     """
     if shape is None:
