@@ -56,11 +56,13 @@ def _label(node: Node, repeated: bool) -> Text:
     if repeated:
         text.append("  (see above)", style="dim italic")
     elif node.op is None:
-        kind = "leaf, requires grad" if node.snap.requires_grad else "leaf"
+        kind = "leaf · trainable" if node.snap.requires_grad else "leaf"
         text.append(f"  {kind}", style="yellow" if node.snap.requires_grad else "dim")
     else:
-        text.append(f"  ← {node.op}: ", style="cyan")
-        text.append(node.formula)
+        # "t2 = h @ W" is drawn as "t2 (5,) = h @ W": the name is already at the front.
+        left, sep, right = node.formula.partition(" = ")
+        text.append(f" = {right}" if sep and left.strip() == node.snap.name else f"  {node.formula}")
+        text.append(f"  · {node.op}", style="cyan")
     return text
 
 

@@ -4,6 +4,7 @@
                      large tensors keep their corners and show ``…`` / ``⋮`` in between
 * `tensor_block`     name, shape, grid and min / max / mean (and the share of zeros)
 * `projection_bars`  a bar per named direction: how much of "basketball" the vector holds
+* `projection_table` several vectors side by side, a row per direction (x before, y after)
 * `render_event`     one event as a panel: step k of n, phase, op, formula, shapes, values, gradients
 * `summary_table`    one row per step
 * `make_console`, `save_console`  a recording console and export to .svg / .html / .txt
@@ -25,7 +26,7 @@ from rich.text import Text
 
 from .events import BackwardEvent, Event, ForwardEvent, Snapshot, UpdateEvent
 
-__all__ = ["format_number", "values_grid", "tensor_block", "projection_bars", "render_event",
+__all__ = ["format_number", "values_grid", "tensor_block", "projection_bars", "projection_table", "render_event",
            "summary_table", "print_tape", "make_console", "save_console", "EXPORT_SUFFIXES"]
 
 EXPORT_SUFFIXES = (".svg", ".html", ".txt")
@@ -199,33 +200,69 @@ def projection_bars(snap: Snapshot, max_vectors: int = 6, bar_width: int = 16,
     return Group(*parts)
 
 
+def projection_table(pairs: Sequence[tuple[str, Snapshot]], bar_width: int = 6) -> RenderableType:
+    """Several vectors side by side: a row per named direction, a column per vector.
+
+    The student reads across a row to see a direction appear: basketball 0 in x, 1 in y.
+    """
+    names = list(pairs[0][1].projections[0])
+    scale = max([1.0] + [abs(v) for _, snap in pairs for v in snap.projections[0].values()])
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False,
+                  title=Text("along the named directions", style="dim"), title_justify="left")
+    table.add_column("", justify="right")
+    for role, snap in pairs:
+        table.add_column(Text(f"{role} {snap.label}".strip(), style="bold"), justify="left", no_wrap=True)
+    for name in names:
+        cells = []
+        for _, snap in pairs:
+            value = snap.projections[0][name]
+            cell = _projection_value(value)
+            length = round(abs(value) / scale * bar_width)
+            if length == 0 and abs(value) > 5e-3:
+                cell.append(" ▏", style="green" if value > 0 else "red")
+            elif length:
+                cell.append(" " + "█" * length, style="green" if value > 0 else "red")
+            cells.append(cell)
+        table.add_row(Text(name), *cells)
+    return table
+
+
 def _is_relu(op: str) -> bool:
     return "relu" in op.lower()
 
 
-def _line(label: str, body: str | Text, style: str = "") -> Text:
-    text = Text(f"{label:<9}", style="dim")
-    text.append(body if isinstance(body, Text) else Text(body, style=style))
-    return text
+def _facts(rows: Sequence[tuple[str, str | Text, str]]) -> Table:
+    """Label-value lines (formula, here, shapes, ...) whose long values wrap under themselves."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="dim", no_wrap=True, min_width=7)
+    grid.add_column(overflow="fold")
+    for label, body, style in rows:
+        grid.add_row(label, body if isinstance(body, Text) else Text(body, style=style))
+    return grid
 
 
-def _shapes_line(sources: Sequence[Snapshot | None], targets: Sequence[Snapshot | None]) -> Text:
+def _shapes(sources: Sequence[Snapshot | None], targets: Sequence[Snapshot | None]) -> str:
     def part(snaps):
         return ", ".join(f"{s.label} {_shape_text(s.shape)}" for s in snaps if s is not None) or "—"
-    return _line("shapes", f"{part(sources)} → {part(targets)}")
+    return f"{part(sources)} → {part(targets)}"
 
 
 def _blocks(pairs: Iterable[tuple[str, Snapshot | None]], show_zeros: bool = False) -> list[RenderableType]:
     return [tensor_block(snap, role=role, show_zeros=show_zeros) for role, snap in pairs if snap is not None]
 
 
-def _bars(pairs: Iterable[tuple[str, Snapshot | None]]) -> list[RenderableType]:
-    found = []
-    for role, snap in pairs:
-        if snap is not None:
-            bars = projection_bars(snap, role=role)
-            if bars is not None:
-                found.append(bars)
+def _projections(pairs: Iterable[tuple[str, Snapshot | None]]) -> list[RenderableType]:
+    """Vectors with projections share one table; each matrix gets its own (a row per matrix row)."""
+    with_projections = [(role, snap) for role, snap in pairs if snap is not None and snap.projections]
+    vectors = [(role, snap) for role, snap in with_projections if len(snap.projections) == 1]
+    found: list[RenderableType] = []
+    if len(vectors) == 1:
+        found.append(projection_bars(vectors[0][1], role=vectors[0][0]))
+    elif vectors:
+        found.append(projection_table(vectors))
+    for role, snap in with_projections:
+        if len(snap.projections) > 1:
+            found.append(projection_bars(snap, role=role))
     return found
 
 
@@ -234,51 +271,55 @@ def _title(event: Event, position: int | None, total: int | None) -> Text:
     count = total if total is not None else event.total
     title = Text(f" step {step}" + (f" of {count}" if count else "") + " · ", style="bold")
     title.append(event.phase, style=f"bold {PHASE_COLOURS.get(event.phase, 'white')}")
-    title.append(f" · {event.op} ", style="bold")
+    title.append(f" · {event.name if isinstance(event, UpdateEvent) else event.op} ", style="bold")
     return title
 
 
 def render_event(event: Event, position: int | None = None, total: int | None = None,
                  note: RenderableType | None = None) -> Panel:
-    """One event as a panel. ``position``/``total`` override "step k of n" (for a filtered list)."""
+    """One event as a panel. ``position``/``total`` override "step k of n" (for a filtered list);
+    ``note`` is shown above the facts (the demo's story)."""
     body: list[RenderableType] = []
     if note is not None:
         body.append(note)
+    facts: list[tuple[str, str | Text, str]] = []
     if isinstance(event, UpdateEvent):
-        body.append(_line("rule", event.rule, "bold"))
-        body.append(_line("param", event.name, "bold"))
+        facts.append(("rule", event.rule, "bold"))
+        facts.append(("param", event.name, "bold"))
         if event.before is not None and event.after is not None:
             change = max((abs(float(a) - float(b)) for a, b in zip(event.after.values, event.before.values)),
                          default=0.0)
-            body.append(_line("change", f"largest |after − before| = {format_number(change)}"))
-        pairs = [("before", event.before), ("gradient", event.grad), ("after", event.after)]
-        blocks, bars = _blocks(pairs), _bars([("before", event.before), ("after", event.after)])
+            facts.append(("change", f"largest |after − before| = {format_number(change)}", ""))
+        blocks = _blocks([("before", event.before), ("gradient", event.grad), ("after", event.after)])
+        projections = _projections([("before", event.before), ("after", event.after)])
     else:
-        body.append(_line("formula", event.formula, "bold"))
+        facts.append(("formula", event.formula, "bold"))
         bound = event.bound_formula()
         if bound:
-            body.append(_line("here", bound, "bold cyan"))
+            facts.append(("here", bound, "bold cyan"))
         if isinstance(event, ForwardEvent):
             if event.params:
-                body.append(_line("options", ", ".join(f"{k}={v}" for k, v in event.params.items())))
-            body.append(_shapes_line(event.inputs, [event.output]))
+                facts.append(("options", ", ".join(f"{k}={v}" for k, v in event.params.items()), ""))
+            facts.append(("shapes", _shapes(event.inputs, [event.output]), ""))
             pairs = [("in", s) for s in event.inputs] + [("out", event.output)]
-            blocks = _blocks(pairs, show_zeros=_is_relu(event.op))
-            bars = _bars(pairs)
+            # After a ReLU the share of zeros is the point: how many neurons stayed silent.
+            blocks = (_blocks(pairs[:-1]) + _blocks(pairs[-1:], show_zeros=_is_relu(event.op)))
         else:
             assert isinstance(event, BackwardEvent)
-            body.append(_shapes_line([event.grad_output], list(event.input_grads)))
-            pairs = [("from", event.grad_output)] + [("to", g) for g in event.input_grads]
-            blocks, bars = _blocks(pairs), _bars(pairs)
+            facts.append(("shapes", _shapes([event.grad_output], list(event.input_grads)), ""))
             skipped = [s.name for s, g in zip(event.inputs, event.input_grads) if g is None]
             if skipped:
-                body.append(_line("", f"no gradient for {', '.join(skipped)} (does not require grad)", "dim"))
+                facts.append(("", f"no gradient for {', '.join(skipped)} (does not require grad)", "dim"))
+            pairs = [("from", event.grad_output)] + [("to", g) for g in event.input_grads]
+            blocks = _blocks(pairs)
+        projections = _projections(pairs)
+    body.append(_facts(facts))
     if blocks:
         body.append(Text(""))
         body.append(Columns(blocks, padding=(1, 3)))
-    if bars:
+    if projections:
         body.append(Text(""))
-        body.append(Columns(bars, padding=(1, 3)))
+        body.append(Columns(projections, padding=(1, 3)))
     return Panel(Group(*body), title=_title(event, position, total), title_align="left",
                  border_style=PHASE_COLOURS.get(event.phase, "white"), box=box.ROUNDED, padding=(0, 1))
 
@@ -290,32 +331,51 @@ def _top_direction(snap: Snapshot | None) -> str:
     return f"{name} {value:+.2f}" if abs(value) > 5e-3 else ""
 
 
-def summary_table(events: Sequence[Event], title: str = "trace summary") -> Table:
-    """One row per event: step, phase, op, what it computed, the result's shape."""
-    with_directions = any(s.projections for e in events for s in e.snapshots())
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_style="bold", expand=False)
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("phase")
-    table.add_column("op", style="bold")
-    table.add_column("what happened", overflow="fold")
-    table.add_column("shape", justify="right", style="dim")
-    if with_directions:
-        table.add_column("strongest direction")
-    for event in events:
-        if isinstance(event, UpdateEvent):
-            what, result = f"{event.name}: {event.rule}", event.after
-        elif isinstance(event, ForwardEvent):
-            what, result = event.bound_formula() or event.formula, event.output
-        else:
-            assert isinstance(event, BackwardEvent)
-            grads = ", ".join(g.label for g in event.input_grads if g is not None)
-            what, result = f"{event.grad_output.label} → {grads or '—'}", event.grad_output
-        row = [str(event.step), Text(event.phase, style=PHASE_COLOURS.get(event.phase, "")), event.op, what,
-               _shape_text(result.shape) if result is not None else ""]
+class SummaryTable:
+    """One row per event: its number, phase, op, what it computed, the result's shape.
+
+    Drawn to fit: below 100 columns the shape column is left out so the formulas keep their room.
+    """
+
+    def __init__(self, events: Sequence[Event], title: str = "trace summary", start: int = 1):
+        self.events, self.title, self.start = list(events), title, start
+
+    def table(self, width: int = 120) -> Table:
+        with_directions = any(s.projections for e in self.events for s in e.snapshots())
+        with_shapes = width >= 100
+        table = Table(title=self.title, box=box.SIMPLE_HEAD, title_style="bold", expand=False)
+        table.add_column("#", justify="right", style="dim")
+        table.add_column("phase")
+        table.add_column("op", style="bold")
+        table.add_column("what happened", overflow="fold", ratio=1)
+        if with_shapes:
+            table.add_column("shape", justify="right", style="dim", no_wrap=True)
         if with_directions:
-            row.append(_top_direction(result))
-        table.add_row(*row)
-    return table
+            table.add_column("strongest direction", no_wrap=True)
+        for number, event in enumerate(self.events, start=self.start):
+            if isinstance(event, UpdateEvent):
+                what, result = f"{event.name}: {event.rule}", event.after
+            elif isinstance(event, ForwardEvent):
+                what, result = event.bound_formula() or event.formula, event.output
+            else:
+                assert isinstance(event, BackwardEvent)
+                grads = ", ".join(g.label for g in event.input_grads if g is not None)
+                what, result = f"{event.grad_output.label} → {grads or '—'}", event.grad_output
+            row = [str(number), Text(event.phase, style=PHASE_COLOURS.get(event.phase, "")), event.op, what]
+            if with_shapes:
+                row.append(_shape_text(result.shape) if result is not None else "")
+            if with_directions:
+                row.append(_top_direction(result))
+            table.add_row(*row)
+        return table
+
+    def __rich_console__(self, console, options):
+        yield self.table(options.max_width)
+
+
+def summary_table(events: Sequence[Event], title: str = "trace summary", start: int = 1) -> SummaryTable:
+    """The summary of ``events`` (numbered from ``start``), as a Rich renderable."""
+    return SummaryTable(events, title=title, start=start)
 
 
 def make_console(width: int | None = None, record: bool = True, file=None, colour: bool = True) -> Console:

@@ -1,0 +1,151 @@
+"""``tinygrad-edu trace [TARGET]``: record a computation and show every step with Rich.
+
+TARGET is ``module:function`` or ``path/to/file.py:function`` (the default is the hand-built
+Michael Jordan MLP block). The function is called with no arguments while every forward op,
+backward op and optimizer update is recorded; what it returns says what else to do:
+
+  None            nothing more
+  a Tensor        the loss: backpropagated, unless the function already ran a backward pass
+  a Directions    show every vector's projections onto the named directions
+  a tuple         of the above, in any order
+  a dict          keys "loss", "directions", "modules" (names parameters from the module tree,
+                  e.g. {"block": block}) and "optimizer" (stepped after the backward pass)
+
+Without ``--step`` (or when standard input is not a terminal) every step is printed, then a
+summary table and the computation graph. With ``--step`` in a terminal: Enter/n next, p/b back,
+a number and Enter to jump, g graph, s summary, ? help, q quit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from typing import Sequence
+
+from ..trace.events import PHASES
+
+HELP = "record a computation and show each forward, backward and update step (--step to drive it)"
+
+DEFAULT_TARGET = "tinygrad_edu.commands.demo:michael_jordan"
+MIN_WIDTH = 40
+
+
+def width_argument(text: str) -> int:
+    """``--width``: a whole number of columns, at least 40."""
+    try:
+        width = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--width must be a whole number of columns, got {text!r}") from None
+    if width < MIN_WIDTH:
+        raise argparse.ArgumentTypeError(f"--width must be at least {MIN_WIDTH} columns, got {width}")
+    return width
+
+
+def save_argument(text: str) -> str:
+    """``--save``: a file name ending in .svg, .html or .txt."""
+    from pathlib import Path
+
+    suffix = Path(text).suffix.lower()
+    if suffix not in (".svg", ".html", ".txt"):
+        raise argparse.ArgumentTypeError(f"--save needs a file ending in .svg, .html or .txt, got {text!r}")
+    return text
+
+
+def add_display_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options ``trace`` and ``demo`` share."""
+    parser.add_argument("--step", action="store_true",
+                        help="step through one page at a time, driven by keys (in a terminal)")
+    parser.add_argument("--width", type=width_argument, default=None, metavar="COLUMNS",
+                        help="draw for this many columns (default: the terminal's width)")
+    parser.add_argument("--save", type=save_argument, default=None, metavar="FILE",
+                        help="also write everything shown to FILE (.svg, .html or .txt)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = __doc__.split("\n\n", 1)[1] if __doc__ else None
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("target", nargs="?", default=DEFAULT_TARGET, metavar="TARGET",
+                        help="module:function or path/to/file.py:function (default: the Michael Jordan block)")
+    parser.add_argument("--phase", choices=PHASES, default=None,
+                        help="show only the forward, backward or update steps")
+    add_display_arguments(parser)
+
+
+def make_command_console(args):
+    """The console the command prints to (the shared one for commands, honouring --width)."""
+    try:
+        from . import console
+    except ImportError:  # the shared helper is missing: a plain console does the same job
+        from rich.console import Console
+
+        return Console(width=getattr(args, "width", None))
+    return console(args)
+
+
+def present(args, pages: Sequence, graph=None, summary=None, title: str = "tinygrad-edu trace",
+            stdin=None) -> int:
+    """Show ``pages``: stepped by keys in a terminal with ``--step``, else all printed; ``--save`` too."""
+    from ..trace import stepper
+    from ..trace.render import make_console, save_console
+
+    stdin = stdin if stdin is not None else sys.stdin
+    console = make_command_console(args)
+    interactive = bool(getattr(args, "step", False)) and _is_tty(stdin) and console.is_terminal
+    if interactive:
+        try:
+            with stepper.terminal_keys(stdin) as keys:
+                stepper.run(console, pages, keys, graph=graph, summary=summary)
+        except KeyboardInterrupt:
+            console.print()
+            return 130
+    else:
+        _print_all(console, pages, graph, summary)
+    if getattr(args, "save", None):
+        recorder = make_console(width=getattr(args, "width", None) or 100)
+        _print_all(recorder, pages, graph, summary)
+        path = save_console(recorder, args.save, title=title)
+        print(f"saved to {path}", file=sys.stderr)
+    return 0
+
+
+def _is_tty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _print_all(console, pages, graph, summary) -> None:
+    for page in pages:
+        console.print(page)
+    if summary is not None:
+        console.print(summary)
+    if graph is not None:
+        console.print(graph)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..trace.graph import graph_tree
+    from ..trace.render import render_event, summary_table
+    from ..trace.target import TargetError, load_target, run_target
+
+    try:
+        function = load_target(args.target)
+        result = run_target(function)
+    except TargetError as error:
+        print(f"tinygrad-edu trace: error: {error}", file=sys.stderr)
+        return 2
+    except Exception:  # the student's own code failed: show where, as Python would
+        traceback.print_exc()
+        print(f"tinygrad-edu trace: the traced function {args.target} raised an error (above)", file=sys.stderr)
+        return 1
+    events = [e for e in result.tape if args.phase is None or e.phase == args.phase]
+    if not events:
+        what = f"{args.phase} steps" if args.phase else "ops"
+        print(f"tinygrad-edu trace: {args.target} ran no {what} (nothing was recorded)", file=sys.stderr)
+        return 1
+    pages = [render_event(e, position=i, total=len(events)) for i, e in enumerate(events, start=1)]
+    title = f"steps of {args.target}" + (f" ({args.phase})" if args.phase else "")
+    return present(args, pages, graph=graph_tree(result.tape), summary=summary_table(events, title=title),
+                   title=f"tinygrad-edu trace {args.target}")
