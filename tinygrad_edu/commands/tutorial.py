@@ -1,0 +1,136 @@
+"""``tinygrad-edu tutorial``: list the lessons, read one in the terminal, or run its code block by block.
+
+    tinygrad-edu tutorial              the numbered lessons
+    tinygrad-edu tutorial 4            lesson 4, rendered (in a pager when the output is a terminal)
+    tinygrad-edu tutorial 4 --run      run lesson 4's code blocks one at a time, each with its output
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+
+from .. import tutorials
+from . import console as make_console
+
+HELP = "read the numbered lessons, or run a lesson's code block by block"
+
+
+def _lesson_argument(text: str) -> tutorials.Lesson:
+    """A lesson number (``4``) or a word of its file name (``michael``) -> the lesson; argparse turns
+    the ArgumentTypeError into usage + exit 2."""
+    try:
+        found = tutorials.lessons()
+    except tutorials.TutorialsNotFound as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    numbers = ", ".join(str(lesson.number) for lesson in found)
+    if text.isdigit():
+        for lesson in found:
+            if lesson.number == int(text):
+                return lesson
+        raise argparse.ArgumentTypeError(f"there is no lesson {text}: choose one of {numbers}")
+    matches = [lesson for lesson in found if text.lower() in lesson.slug.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise argparse.ArgumentTypeError(f"no lesson is called {text!r}: give a number ({numbers}) "
+                                         "or a word of a lesson's name")
+    names = ", ".join(f"{m.number} ({m.slug})" for m in matches)
+    raise argparse.ArgumentTypeError(f"{text!r} matches several lessons: {names}")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("lesson", nargs="?", type=_lesson_argument, metavar="LESSON",
+                        help="a lesson number (or a word of its name); leave out to list the lessons")
+    parser.add_argument("--run", action="store_true", dest="run_blocks",
+                        help="run the lesson's code blocks in order, showing each block and its output")
+    parser.add_argument("--no-pause", action="store_true",
+                        help="with --run: do not wait for Enter between blocks")
+    parser.add_argument("--no-pager", action="store_true", help="print the lesson instead of paging it")
+    parser.add_argument("--width", type=int, default=None, help="output width in columns")
+
+
+def run(args: argparse.Namespace) -> int:
+    console = make_console(args)
+    if args.lesson is None:
+        return list_lessons(console)
+    if args.run_blocks:
+        interactive = not args.no_pause and sys.stdin.isatty() and console.is_terminal
+        return run_lesson(args.lesson, console, pause=interactive)
+    return show_lesson(args.lesson, console, page=console.is_terminal and not args.no_pager)
+
+
+def list_lessons(console) -> int:
+    from rich.table import Table
+
+    try:
+        found = tutorials.lessons()
+    except tutorials.TutorialsNotFound as error:
+        console.print(str(error), markup=False, highlight=False)
+        return 1
+    table = Table(title="tinygrad_edu lessons", title_justify="left", show_edge=False)
+    table.add_column("#", justify="right")
+    table.add_column("lesson")
+    table.add_column("file")
+    table.add_column("code blocks", justify="right")
+    for lesson in found:
+        title = lesson.title.split("·", 1)[-1].strip()    # the number is in its own column
+        table.add_row(str(lesson.number), title, lesson.path.name, str(len(lesson.blocks)))
+    console.print(table)
+    console.print("\nRead one: tinygrad-edu tutorial N    Run its code: tinygrad-edu tutorial N --run",
+                  markup=False, highlight=False)
+    return 0
+
+
+def show_lesson(lesson: tutorials.Lesson, console, page: bool) -> int:
+    from rich.markdown import Markdown
+
+    markdown = Markdown(label_outputs(lesson.text), code_theme="monokai", hyperlinks=False)
+    if page:
+        with console.pager(styles=True):
+            console.print(markdown)
+    else:
+        console.print(markdown)
+    return 0
+
+
+def label_outputs(text: str) -> str:
+    """Put a small "output" label above each ```output block, so that in plain text a block's
+    output cannot be mistaken for more code."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("```output"):
+            lines += ["*output:*", ""]
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def run_lesson(lesson: tutorials.Lesson, console, pause: bool) -> int:
+    """Run every python block in one namespace, showing the block, then what it prints."""
+    from rich.rule import Rule
+    from rich.syntax import Syntax
+
+    namespace = tutorials.new_namespace(lesson.path)
+    total = len(lesson.blocks)
+    console.print(Rule(f"Lesson {lesson.number}: {lesson.title}"))
+    for index, block in enumerate(lesson.blocks, 1):
+        console.print(Rule(f"block {index}/{total} · {lesson.path.name} line {block.line}", style="dim"))
+        console.print(Syntax(block.code, "python", theme="monokai", line_numbers=True, start_line=block.line))
+        console.file.flush()
+        try:
+            tutorials.run_block(block, namespace, str(lesson.path))
+        except Exception:  # show the lesson's own traceback and stop: later blocks depend on this one
+            sys.stdout.flush()
+            console.print(f"[bold red]block {index} (line {block.line}) failed:[/]")
+            console.print(traceback.format_exc(), markup=False, highlight=False)
+            return 1
+        sys.stdout.flush()
+        if pause and index < total:
+            try:
+                answer = input("Enter: next block · q: quit ")
+            except EOFError:
+                answer = "q"
+            if answer.strip().lower().startswith("q"):
+                return 0
+    console.print(Rule(f"ran all {total} blocks of lesson {lesson.number}", style="dim"))
+    return 0
