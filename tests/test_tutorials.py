@@ -38,7 +38,7 @@ def run_lesson_blocks(lesson) -> list[str]:
 
 def test_there_are_lessons_numbered_from_one():
     numbers = [lesson.number for lesson in LESSONS]
-    assert numbers == list(range(1, len(numbers) + 1))
+    assert numbers == sorted(set(numbers)) and numbers[0] == 1
     assert all(lesson.blocks for lesson in LESSONS), "every lesson has code to run"
 
 
@@ -210,3 +210,18 @@ def test_cli_run_stops_at_a_failing_block_and_names_its_line(tmp_path, monkeypat
     assert code == 1
     assert "block 4 (line 32) failed" in out
     assert "ZeroDivisionError" in out
+
+
+def test_files_shown_in_a_lesson_are_the_files_on_disk():
+    """A block that starts with ``# tutorials/extensions/NAME.py`` shows that file, and must stay equal to it."""
+    root = tutorials.tutorials_dir().parent
+    shown = 0
+    for lesson in LESSONS:
+        for block in lesson.blocks:
+            first, _, rest = block.code.partition("\n")
+            if first.startswith("# tutorials/extensions/"):
+                path = root / first[2:].strip()
+                assert rest.strip() == path.read_text(encoding="utf-8").strip(), (
+                    f"{lesson.path}:{block.line}: the code shown differs from {path}")
+                shown += 1
+    assert shown >= 2
