@@ -1,0 +1,282 @@
+"""The NumPy backend: the interface of ``python.py``, each kernel one or two NumPy calls.
+
+An ``Array`` here is a thin wrapper around one ``numpy.ndarray`` (the attribute ``a``); the ndarray
+already is a buffer, a shape, strides and an offset, and its views (``transpose``, ``broadcast_to``,
+basic indexing) copy nothing, exactly like the pure-Python views. Only the loops move into C.
+
+The formulas are the pure-Python backend's, written once more for whole arrays, so both backends give
+the same numbers: the same two branches for the sigmoid, the same tanh form of the GELU, relu'(0) = 0,
+log(0) = −inf, x/0 = ±inf, and so on. Floating-point warnings are silenced: an inf or a nan in the
+result says it already, as it does on the pure-Python backend.
+
+Import it through ``tinygrad_edu.set_backend("numpy")``; ``ops.py``, ``autograd.py`` and ``tensor.py``
+never import NumPy.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .python import broadcast_shapes, promote  # noqa: F401  (the same rules on both backends)
+
+name = "numpy"
+
+FLOAT64, INT64, BOOL = "float64", "int64", "bool"
+_NUMPY_DTYPE = {FLOAT64: np.dtype(np.float64), INT64: np.dtype(np.int64), BOOL: np.dtype(np.bool_)}
+_DTYPE_NAME = {dtype: dtype_name for dtype_name, dtype in _NUMPY_DTYPE.items()}
+_GELU_C = math.sqrt(2.0 / math.pi)
+_quietly = np.errstate(all="ignore")   # a decorator: inf and nan are results here, not warnings
+
+
+def _dtype_of(number) -> str:
+    return BOOL if isinstance(number, bool) else FLOAT64 if isinstance(number, float) else INT64
+
+
+class Array:
+    """An n-dimensional view: one ndarray, wrapped so the engine finds this module as its backend."""
+
+    __slots__ = ("a",)
+    backend = name
+
+    def __init__(self, a: np.ndarray):
+        self.a = a
+
+    # ---- layout -------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.a.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.a.ndim
+
+    @property
+    def size(self) -> int:
+        return self.a.size
+
+    @property
+    def dtype(self) -> str:
+        return _DTYPE_NAME[self.a.dtype]
+
+    @property
+    def strides(self) -> tuple:
+        """Steps in elements (NumPy counts bytes)."""
+        itemsize = self.a.itemsize
+        return tuple(step // itemsize for step in self.a.strides)
+
+    @property
+    def storage(self):
+        """The ndarray that owns the memory: the same object for every view of it."""
+        owner = self.a
+        while isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        return owner
+
+    @property
+    def offset(self) -> int:
+        """Where element [0, 0, ...] sits in the storage, in elements."""
+        start = self.a.__array_interface__["data"][0]
+        return (start - self.storage.__array_interface__["data"][0]) // self.a.itemsize
+
+    def is_contiguous(self) -> bool:
+        return self.a.flags.c_contiguous
+
+    def flat(self) -> list:
+        return self.a.ravel().tolist()
+
+    def contiguous(self) -> "Array":
+        return Array(np.ascontiguousarray(self.a))
+
+    def copy(self) -> "Array":
+        return Array(self.a.copy())
+
+    def astype(self, dtype: str) -> "Array":
+        if _NUMPY_DTYPE[dtype] == self.a.dtype:
+            return self
+        return Array(self.a.astype(_NUMPY_DTYPE[dtype]))
+
+    def tolist(self):
+        return self.a.tolist()
+
+    def item(self):
+        return self.a.item(0)
+
+    def __repr__(self) -> str:
+        return f"Array(shape={self.shape}, strides={self.strides}, offset={self.offset}, dtype={self.dtype})"
+
+    # ---- elementwise maths ------------------------------------------------------------------
+    # ``o`` is an Array or a Python number; NumPy broadcasts and promotes as the pure-Python backend does
+    # (bool < int64 < float64).
+    def __add__(self, o): return Array(self.a + (o.a if type(o) is Array else o))
+    def __radd__(self, o): return Array((o.a if type(o) is Array else o) + self.a)
+    def __sub__(self, o): return Array(self.a - (o.a if type(o) is Array else o))
+    def __rsub__(self, o): return Array((o.a if type(o) is Array else o) - self.a)
+    def __mul__(self, o): return Array(self.a * (o.a if type(o) is Array else o))
+    def __rmul__(self, o): return Array((o.a if type(o) is Array else o) * self.a)
+    def __neg__(self): return Array(-self.a)
+
+    def __truediv__(self, o):
+        if type(o) is not Array and o != 0:     # the mean's "/ count": nothing to silence
+            return Array(np.true_divide(self.a, o))
+        return self._divide(self.a, o.a if type(o) is Array else o)
+
+    def __rtruediv__(self, o):
+        return self._divide(o.a if type(o) is Array else o, self.a)
+
+    @staticmethod
+    @_quietly
+    def _divide(x, y):
+        return Array(np.true_divide(x, y))
+
+    @_quietly
+    def __pow__(self, o):
+        """Always float64, as on the pure-Python backend (NumPy would keep int ** int an int)."""
+        return Array(np.power(_as_float(self.a), _as_float(o.a) if type(o) is Array else float(o)))
+
+    @_quietly
+    def __rpow__(self, o):
+        return Array(np.power(_as_float(o.a) if type(o) is Array else float(o), _as_float(self.a)))
+
+    def __lt__(self, o): return Array(self.a < (o.a if type(o) is Array else o))
+    def __le__(self, o): return Array(self.a <= (o.a if type(o) is Array else o))
+    def __gt__(self, o): return Array(self.a > (o.a if type(o) is Array else o))
+    def __ge__(self, o): return Array(self.a >= (o.a if type(o) is Array else o))
+    def __eq__(self, o): return Array(self.a == (o.a if type(o) is Array else o))
+    def __ne__(self, o): return Array(self.a != (o.a if type(o) is Array else o))
+    __hash__ = None
+
+    @_quietly
+    def exp(self):
+        return Array(np.exp(_as_float(self.a)))
+
+    @_quietly
+    def log(self):
+        return Array(np.log(_as_float(self.a)))
+
+    @_quietly
+    def sqrt(self):
+        return Array(np.sqrt(_as_float(self.a)))
+
+    def tanh(self):
+        return Array(np.tanh(_as_float(self.a)))
+
+    def sigmoid(self):
+        """σ(x) = 1 / (1 + e⁻ˣ) for x ≥ 0 and eˣ / (1 + eˣ) for x < 0: e = e^(−|x|) never overflows."""
+        x = _as_float(self.a)
+        e = np.exp(-np.abs(x))
+        return Array(np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)))
+
+    @_quietly
+    def gelu(self):
+        x = _as_float(self.a)
+        return Array(0.5 * x * (1.0 + np.tanh(_GELU_C * (x + 0.044715 * x * x * x))))
+
+    @_quietly
+    def gelu_grad(self):
+        x = _as_float(self.a)
+        t = np.tanh(_GELU_C * (x + 0.044715 * x * x * x))
+        return Array(0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3 * 0.044715 * x * x))
+
+    def abs(self): return Array(np.abs(self.a))
+    def sign(self): return Array(np.sign(self.a))
+
+    def relu(self):
+        """x where x > 0, else 0 (a nan becomes 0, as on the pure-Python backend)."""
+        return Array(np.where(self.a > 0, self.a, self.a.dtype.type(0)))
+
+    def maximum(self, o): return Array(np.maximum(self.a, o.a if type(o) is Array else o))
+    def minimum(self, o): return Array(np.minimum(self.a, o.a if type(o) is Array else o))
+
+    def where(self, x, y) -> "Array":
+        """out = x where self (the condition) else y; a number stands for a float64 array of it."""
+        x = x.a if type(x) is Array else np.float64(x)
+        y = y.a if type(y) is Array else np.float64(y)
+        return Array(np.where(self.a, x, y))
+
+    # ---- reductions -----------------------------------------------------------------------
+    def sum(self, axes=None, keepdim: bool = False) -> "Array":
+        dtype = np.float64 if self.a.dtype == np.float64 else np.int64
+        return Array(np.asarray(self.a.sum(axis=axes, dtype=dtype, keepdims=keepdim)))
+
+    def max(self, axes=None, keepdim: bool = False) -> "Array":
+        return Array(np.asarray(self.a.max(axis=axes, keepdims=keepdim)))
+
+    def min(self, axes=None, keepdim: bool = False) -> "Array":
+        return Array(np.asarray(self.a.min(axis=axes, keepdims=keepdim)))
+
+    def argmax(self, axis=None, keepdim: bool = False) -> "Array":
+        """Index of the first largest element along ``axis`` (of the flattened array when None)."""
+        return Array(np.asarray(self.a.argmax(axis=axis, keepdims=keepdim), dtype=np.int64))
+
+    # ---- matmul ---------------------------------------------------------------------------
+    def matmul(self, other: "Array") -> "Array":
+        """(..., n, k) @ (..., k, m) -> (..., n, m), batch axes broadcast (BLAS for float64)."""
+        return Array(np.matmul(self.a, other.a))
+
+    # ---- views ------------------------------------------------------------------------------
+    def permute(self, order: tuple) -> "Array":
+        return Array(self.a.transpose(order))
+
+    def expand(self, shape: tuple) -> "Array":
+        if self.a.shape == tuple(shape):
+            return self
+        return Array(np.broadcast_to(self.a, shape))
+
+    def reshape(self, shape: tuple) -> "Array":
+        return Array(self.a.reshape(shape))
+
+    def __getitem__(self, key: tuple) -> "Array":
+        """Basic indexing with a normalised key (ints, slices, None): a view."""
+        return Array(self.a[key])
+
+    def __setitem__(self, key: tuple, values) -> None:
+        self.a[key] = values.a if type(values) is Array else values
+
+    def take(self, indices: list) -> "Array":
+        """Rows ``indices`` along axis 0; a copy."""
+        return Array(self.a.take(indices, axis=0))
+
+    def index_add(self, indices: list, rows: "Array") -> "Array":
+        """A copy of self with ``rows[j]`` added to row ``indices[j]`` (repeated rows add up, in order)."""
+        out = self.a.astype(_NUMPY_DTYPE[promote(self.dtype, rows.dtype)], copy=True)
+        np.add.at(out, indices, rows.a)
+        return Array(out)
+
+
+def _as_float(a: np.ndarray) -> np.ndarray:
+    return a if a.dtype == np.float64 else a.astype(np.float64)
+
+
+# ---- module-level creation --------------------------------------------------------------------
+def from_flat(values: list, shape: tuple, dtype: str = FLOAT64) -> Array:
+    return Array(np.array(values, dtype=_NUMPY_DTYPE[dtype]).reshape(shape))
+
+
+def from_numpy(array, dtype: str | None = None) -> Array:
+    """A copy of a NumPy array (float → float64, integers → int64, bool → bool unless ``dtype`` says)."""
+    array = np.asarray(array)
+    if dtype is None:
+        kind = array.dtype.kind
+        if kind not in "fiub":
+            raise TypeError(f"Tensor: cannot make a tensor from a NumPy array of dtype {array.dtype}")
+        dtype = FLOAT64 if kind == "f" else BOOL if kind == "b" else INT64
+    return Array(np.array(array, dtype=_NUMPY_DTYPE[dtype], copy=True))
+
+
+def full(shape: tuple, value, dtype: str = FLOAT64) -> Array:
+    return Array(np.full(tuple(shape), value, dtype=_NUMPY_DTYPE[dtype]))
+
+
+def arange(start, stop, step, dtype: str) -> Array:
+    """start, start + step, ... below stop: the pure-Python backend's count and values."""
+    count = max(0, math.ceil((stop - start) / step))
+    return Array((start + np.arange(count) * step).astype(_NUMPY_DTYPE[dtype]))
+
+
+def cat(arrays: list, axis: int) -> Array:
+    return Array(np.concatenate([a.a for a in arrays], axis=axis))
+
+
+def is_array(value) -> bool:
+    return isinstance(value, Array)
