@@ -1,0 +1,143 @@
+"""A tiny transformer that completes fact sentences, and which MLP neurons the facts need.
+
+Corpus: one sentence per fact, "Michael Jordan plays basketball" (see `michael_jordan.FACTS`).
+Model: token embedding + position embedding, `layers` pre-norm `TransformerBlock`s (causal
+attention + MLP), a final LayerNorm, and an unembedding to one logit per token. It is trained as a
+language model: at every position, cross-entropy of the next token.
+
+Evaluation: given "first last plays", is the highest logit the right sport? Attention has to carry the
+names to the last position; the MLP then has to turn the pair into the sport.
+
+Ablation: switch off one MLP neuron of the last block at a time (its `neuron_mask`) and see which facts
+are no longer completed; then switch off the whole MLP.
+"""
+from __future__ import annotations
+
+import tinygrad_edu as tg
+import tinygrad_edu.functional as F
+from tinygrad_edu import nn, optim
+
+from . import TrainResult, notify
+from .michael_jordan import FACTS
+
+__all__ = ["MiniTransformer", "make_corpus", "fact_accuracy", "ablate_neurons", "train", "report"]
+
+VERB = "plays"
+
+
+def make_corpus(facts=FACTS):
+    """(vocabulary, sentences as token ids); every sentence is [first, last, "plays", sport]."""
+    sentences = [[first, last, VERB, sport] for first, last, sport in facts]
+    vocab = sorted({tok for s in sentences for tok in s})
+    index = {tok: i for i, tok in enumerate(vocab)}
+    return vocab, [[index[t] for t in s] for s in sentences]
+
+
+class MiniTransformer(nn.Module):
+    def __init__(self, vocab_size: int, context: int = 3, d_model: int = 24, n_heads: int = 2,
+                 d_hidden: int = 48, layers: int = 1, seed: int = 0):
+        super().__init__()
+        generator = tg.Generator(seed)
+        self.context = context
+        self.tokens = nn.Embedding(vocab_size, d_model, generator=generator)
+        self.positions = nn.Embedding(context, d_model, generator=generator)
+        self.blocks = nn.Sequential(*[nn.TransformerBlock(d_model, n_heads, d_hidden, activation="gelu",
+                                                          generator=generator) for _ in range(layers)])
+        self.ln_final = nn.LayerNorm(d_model)
+        self.unembed = nn.Linear(d_model, vocab_size, bias=False, generator=generator)
+
+    def forward(self, ids) -> tg.Tensor:
+        """ids: (B, T) token ids, T <= context -> logits (B, T, vocab_size)."""
+        length = len(ids[0])
+        x = self.tokens(ids) + self.positions(list(range(length)))
+        x = self.blocks(x)
+        return self.unembed(self.ln_final(x))
+
+    def last_mlp(self) -> nn.MLPBlock:
+        return self.blocks[len(self.blocks) - 1].mlp
+
+
+def fact_accuracy(model: MiniTransformer, vocab, sentences) -> list[bool]:
+    """For each sentence: is the sport the top prediction after "first last plays"?"""
+    with tg.no_grad():
+        logits = model([s[:3] for s in sentences])           # (B, 3, V)
+        last = logits[:, 2, :].argmax(dim=-1).tolist()
+    return [pred == s[3] for pred, s in zip(last, sentences)]
+
+
+def ablate_neurons(model: MiniTransformer, vocab, sentences) -> dict:
+    """Turn off each MLP neuron of the last block in turn; which facts break?"""
+    mlp = model.last_mlp()
+    base = fact_accuracy(model, vocab, sentences)
+    breaks = {}
+    for j in range(mlp.d_hidden):
+        mlp.neuron_mask = tg.tensor([0.0 if k == j else 1.0 for k in range(mlp.d_hidden)])
+        now = fact_accuracy(model, vocab, sentences)
+        broken = [i for i, (b, n) in enumerate(zip(base, now)) if b and not n]
+        if broken:
+            breaks[j] = broken
+    mlp.neuron_mask = tg.zeros(mlp.d_hidden)
+    without_mlp = fact_accuracy(model, vocab, sentences)
+    mlp.neuron_mask = None
+    return {"baseline": base, "breaks": breaks, "without_mlp": without_mlp}
+
+
+def train(steps: int | None = None, seed: int = 0, on_step=None, d_model: int = 24, n_heads: int = 2,
+          d_hidden: int = 48, layers: int = 1, lr: float = 1e-2, facts=None) -> TrainResult:
+    """Train on all sentences at once (full batch) with AdamW and next-token cross-entropy."""
+    steps = 300 if steps is None else int(steps)
+    facts = FACTS if facts is None else facts
+    vocab, sentences = make_corpus(facts)
+    model = MiniTransformer(len(vocab), context=3, d_model=d_model, n_heads=n_heads, d_hidden=d_hidden,
+                            layers=layers, seed=seed)
+    inputs = [s[:3] for s in sentences]
+    targets = tg.tensor([t for s in sentences for t in s[1:]])     # next token at each position
+    opt = optim.AdamW(model.named_parameters(), lr=lr, weight_decay=0.01)
+    losses = []
+    for step in range(1, steps + 1):
+        opt.zero_grad()
+        logits = model(inputs)
+        loss = F.cross_entropy(logits.reshape(-1, len(vocab)), targets)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        notify(on_step, step, steps, losses[-1])
+    ablation = ablate_neurons(model, vocab, sentences)
+    accuracy = sum(ablation["baseline"]) / len(sentences)
+    breaking = ablation["breaks"]
+    metrics = {"loss": losses[-1] if losses else float("nan"), "fact_accuracy": accuracy,
+               "facts": len(sentences), "accuracy_without_mlp": sum(ablation["without_mlp"]) / len(sentences),
+               "neurons": model.last_mlp().d_hidden, "neurons_whose_ablation_breaks_a_fact": len(breaking),
+               "parameters": model.num_parameters()}
+    config = {"steps": steps, "seed": seed, "d_model": d_model, "n_heads": n_heads, "d_hidden": d_hidden,
+              "layers": layers, "lr": lr, "optimizer": "AdamW", "vocab": len(vocab)}
+    texts = [" ".join(vocab[t] for t in s) for s in sentences]
+    return TrainResult("transformer", metrics, losses, config,
+                       state={"model": model.state_dict(), "config": config, "vocab": vocab},
+                       details={"ablation": ablation, "sentences": texts, "model": model})
+
+
+def report(result: TrainResult):
+    from rich.table import Table
+
+    ab = result.details["ablation"]
+    texts = result.details["sentences"]
+    by_fact: dict[int, list[int]] = {}
+    for j, facts in ab["breaks"].items():
+        for i in facts:
+            by_fact.setdefault(i, []).append(j)
+    table = Table(title="Completing 'first last plays ...' and the MLP neurons each fact needs",
+                  title_justify="left")
+    table.add_column("sentence")
+    table.add_column("completed", justify="center")
+    table.add_column("without the MLP", justify="center")
+    table.add_column("breaks when this neuron is off")
+    for i, text in enumerate(texts):
+        table.add_row(text, "[green]✓[/]" if ab["baseline"][i] else "[red]✗[/]",
+                      "[green]✓[/]" if ab["without_mlp"][i] else "[red]✗[/]",
+                      ", ".join(str(j) for j in sorted(by_fact.get(i, []))) or "[dim]no single neuron[/]")
+    shared = sum(1 for facts in ab["breaks"].values() if len(facts) > 1)
+    note = (f"{len(ab['breaks'])} of {result.metrics['neurons']} neurons each break at least one fact when "
+            f"switched off; {shared} of them break several (facts share neurons). Facts listed with "
+            "'no single neuron' are spread over several neurons: no one of them is essential.")
+    return [table, note]

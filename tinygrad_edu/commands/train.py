@@ -1,0 +1,205 @@
+"""``tinygrad-edu train NAME``: train one of the lecture's models with a live progress bar.
+
+NAME is one of mlp-block, facts, orthogonal, superposition, transformer. Prints the loss curve as a
+sparkline, the final metrics as a table and the model's own pictures; ``--json`` prints only the
+final metrics as one JSON object on stdout; ``--save PATH`` writes a checkpoint (see
+`tinygrad_edu.serialization`). Model-specific settings go through ``--set KEY=VALUE``
+(e.g. ``--set dim=32``); the same seed gives the same numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import math
+import sys
+import time
+
+HELP = "train one of the lecture's models (mlp-block, facts, orthogonal, superposition, transformer)"
+
+TASKS = {
+    "mlp-block": ("models.mlp_block", "train", "a student MLP block learns to imitate a teacher block"),
+    "facts": ("models.michael_jordan", "train", "an MLP block learns (first, last) -> sport facts"),
+    "orthogonal": ("models.superposition", "train_orthogonal",
+                   "unit vectors pushed towards 90° from each other"),
+    "superposition": ("models.superposition", "train_toy_models",
+                      "toy models of superposition over a sweep of sparsities"),
+    "transformer": ("models.mini_transformer", "train", "a tiny transformer completes fact sentences"),
+}
+# Settings the command line owns; --set may not override them.
+_RESERVED = {"steps", "seed", "on_step"}
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _setting(text: str) -> tuple[str, object]:
+    """KEY=VALUE -> (key, value); the value is read as JSON when it can be (numbers, lists, true/false)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. dim=32), got {text!r}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key, value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", choices=list(TASKS), metavar="NAME",
+                        help="; ".join(f"{k}: {v[2]}" for k, v in TASKS.items()))
+    parser.add_argument("--steps", type=_positive_int, default=None,
+                        help="optimisation steps (default: the model's own, chosen for the backend)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0): same seed, same numbers")
+    parser.add_argument("--json", action="store_true",
+                        help="print only the final metrics, as one JSON object on stdout")
+    parser.add_argument("--save", metavar="PATH", default=None, help="write a checkpoint of the trained model here")
+    parser.add_argument("--set", dest="settings", type=_setting, action="append", default=[], metavar="KEY=VALUE",
+                        help="a model-specific setting, e.g. --set dim=32 --set lr=0.005 (repeatable)")
+    parser.add_argument("--width", type=_positive_int, default=None, help="output width in characters")
+
+
+def _task(name: str):
+    module_name, function_name, _ = TASKS[name]
+    module = importlib.import_module(module_name)
+    return module, getattr(module, function_name)
+
+
+def _usage_error(message: str) -> int:
+    print(f"usage: tinygrad-edu train NAME [options]\ntinygrad-edu train: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    import tinygrad_edu as tg
+
+    from . import console as make_console
+
+    module, train = _task(args.model)
+    accepted = set(inspect.signature(train).parameters) - _RESERVED
+    options = {}
+    for key, value in args.settings:
+        if key not in accepted:
+            return _usage_error(f"--set {key}=...: {args.model} has no setting {key!r}; "
+                                f"its settings are: {', '.join(sorted(accepted))}")
+        options[key] = value
+
+    out = make_console(args)
+    # With --json, stdout carries only the JSON: the progress bar goes to stderr, and only on a terminal.
+    progress_console = Console(stderr=True) if args.json else out
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("loss [cyan]{task.fields[loss]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                        console=progress_console, disable=args.json and not progress_console.is_terminal)
+    task_id = None
+
+    def on_step(step: int, total: int, loss: float) -> None:
+        nonlocal task_id
+        if task_id is None:
+            task_id = progress.add_task(f"train {args.model}", total=total, loss="…")
+        progress.update(task_id, completed=step, loss=f"{loss:.4g}")
+
+    start = time.perf_counter()
+    try:
+        with progress:
+            result = train(steps=args.steps, seed=args.seed, on_step=on_step, **options)
+    except (TypeError, ValueError) as error:
+        if isinstance(error, tg.ShapeError):
+            raise
+        return _usage_error(f"{args.model}: {error}")
+    seconds = time.perf_counter() - start
+
+    saved = None
+    if args.save:
+        saved = str(tg.save(result.state, args.save))
+
+    if args.json:
+        payload = {"model": args.model, "seed": args.seed, "backend": tg.get_backend(),
+                   "seconds": round(seconds, 3), "metrics": _json_safe(result.metrics),
+                   "config": _json_safe(result.config)}
+        if saved:
+            payload["saved"] = saved
+        print(json.dumps(payload, allow_nan=False))
+        return 0
+
+    _print_results(out, args, module, result, seconds, saved)
+    return 0
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _print_results(out, args, module, result, seconds: float, saved: str | None) -> None:
+    from rich.table import Table
+
+    import tinygrad_edu as tg
+
+    out.print(f"[bold]loss[/] {sparkline(result.losses, width=min(60, max(10, out.width - 30)))}")
+    settings = ", ".join(f"{k}={v}" for k, v in result.config.items())
+    out.print(f"[dim]settings: {settings}; backend {tg.get_backend()}; {seconds:.1f} s[/]")
+    table = Table(title=f"{args.model}: results", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in result.metrics.items():
+        table.add_row(key.replace("_", " "), _format(value))
+    out.print(table)
+    report = getattr(module, "report", None)
+    if report is not None:
+        for part in report(result):
+            out.print(part)
+    if saved:
+        out.print(f"checkpoint saved to [bold]{saved}[/] (load it with tinygrad_edu.load)")
+
+
+def _format(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value != value:
+            return "nan"
+        if value == 0 or 1e-3 <= abs(value) < 1e5:
+            return f"{value:.4f}"
+        return f"{value:.3e}"
+    return str(value)
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values, width: int = 60) -> str:
+    """The loss curve in one line of block characters (log scale when it spans more than 100×)."""
+    values = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+    if not values:
+        return "(no steps)"
+    buckets = []
+    size = len(values) / min(width, len(values))
+    for b in range(min(width, len(values))):
+        chunk = values[int(b * size):max(int((b + 1) * size), int(b * size) + 1)]
+        buckets.append(sum(chunk) / len(chunk))
+    low, high = min(buckets), max(buckets)
+    log = low > 0 and high / low > 100
+    scale = (lambda v: math.log10(v)) if log else (lambda v: v)
+    lo, hi = scale(low), scale(high)
+    span = hi - lo or 1.0
+    line = "".join(_BARS[min(len(_BARS) - 1, int((scale(v) - lo) / span * (len(_BARS) - 1) + 0.5))] for v in buckets)
+    return f"{values[0]:.4g} {line} {values[-1]:.4g}" + (" (log scale)" if log else "")
