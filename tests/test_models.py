@@ -1,0 +1,137 @@
+"""The lecture's claims, each at a small size: AND gate, fact recall, toy models, packing, directions."""
+import math
+
+import pytest
+
+import tinygrad_edu as tg
+from models import michael_jordan as mj
+from models import mini_transformer as mt
+from models import mlp_block as mb
+from models import superposition as sp
+from tinygrad_edu.directions import Directions
+
+
+# ---------------------------------------------------------------------------------------- Directions
+def test_orthonormal_directions_are_exact():
+    dirs = Directions.orthonormal(["a", "b", "c"], dim=5)
+    assert dirs.names == ["a", "b", "c"] and dirs.dim == 5
+    assert dirs["b"].tolist() == [0.0, 1.0, 0.0, 0.0, 0.0]
+    assert dirs.project(dirs.embed(["a", "c", "c"])) == {"a": 1.0, "b": 0.0, "c": 2.0}
+    rows = dirs.project(tg.stack([dirs["a"], dirs["b"] * 3]))
+    assert rows == [{"a": 1.0, "b": 0.0, "c": 0.0}, {"a": 0.0, "b": 3.0, "c": 0.0}]
+
+
+def test_random_directions_are_unit_seeded_and_nearly_orthogonal():
+    a = Directions.random(["x", "y", "z"], 4000, seed=1)
+    b = Directions.random(["x", "y", "z"], 4000, seed=1)
+    c = Directions.random(["x", "y", "z"], 4000, seed=2)
+    assert a["x"].tolist() == b["x"].tolist() != c["x"].tolist()
+    for n in a.names:
+        assert a.cosine(n, n) == pytest.approx(1.0, abs=1e-12)
+    # cos of two random unit vectors has standard deviation 1/sqrt(d) = 0.016: 6 sigma is 0.095.
+    assert abs(a.cosine("x", "y")) < 0.095
+
+
+def test_directions_errors_name_the_problem():
+    with pytest.raises(ValueError, match="3 names do not fit in dim=2"):
+        Directions.orthonormal(["a", "b", "c"], dim=2)
+    with pytest.raises(ValueError, match="'a' given twice"):
+        Directions.orthonormal(["a", "a"])
+    dirs = Directions.orthonormal(["a"])
+    with pytest.raises(KeyError, match="'zz'"):
+        dirs["zz"]
+    with pytest.raises(ValueError, match="length 3 differs from dim=1"):
+        dirs.project(tg.zeros(3))
+
+
+# ---------------------------------------------------------------------------------------- Michael Jordan
+def case(example, label):
+    return next(c for c in example["cases"] if c["label"] == label)
+
+
+def test_hand_built_and_gate_is_exact_on_orthonormal_directions():
+    ex = mj.hand_built_example()
+    assert case(ex, "Michael Jordan")["neurons"][0] == 1.0
+    assert case(ex, "Michael Jordan")["output"]["basketball"] == 1.0
+    for label in ("Michael", "Jordan", "Michael Phelps", "LeBron Jordan", "(nothing)"):
+        assert case(ex, label)["neurons"][0] == 0.0
+        assert case(ex, label)["output"]["basketball"] == 0.0
+    assert case(ex, "Michael Phelps")["output"]["swimming"] == 1.0
+    # The input passes through unchanged along its own names (the residual connection).
+    assert case(ex, "Michael Jordan")["output"]["Michael"] == 1.0
+
+
+def test_hand_built_and_gate_holds_approximately_in_gpt3_width():
+    # d = 12,288 as in GPT-3: random unit vectors, |cos| ≈ 0.009 each, so results are within a few hundredths.
+    ex = mj.hand_built_example(dim=12288, seed=0)
+    assert case(ex, "Michael Jordan")["output"]["basketball"] == pytest.approx(1.0, abs=0.06)
+    for label in ("Michael", "Jordan", "Michael Phelps", "LeBron Jordan", "(nothing)"):
+        assert abs(case(ex, label)["output"]["basketball"]) < 0.06
+        assert case(ex, label)["neurons"][0] < 0.06
+
+
+def test_fact_store_reaches_full_recall_on_a_small_set():
+    result = mj.train(steps=250, seed=0, facts=mj.FACTS[:6], dim=32, d_hidden=16)
+    assert result.metrics["recall"] == 1.0
+    assert result.metrics["false_alarms_on_single_names"] == 0
+    assert result.losses[-1] < result.losses[0] / 10
+
+
+# ---------------------------------------------------------------------------------------- superposition
+def test_linear_toy_model_keeps_exactly_the_top_m_features():
+    model, losses = sp.train_toy_model(0.0, steps=400, relu=False, n_features=8, n_hidden=3, batch=64, seed=0)
+    stats = sp.toy_model_stats(model.W.tolist())
+    assert stats["represented"] == [0, 1, 2]
+    assert stats["dims_per_feature"] == pytest.approx(1.0, abs=0.05)
+    # the kept features are nearly orthogonal (0.1 is the threshold the report uses for "in superposition")
+    assert max(stats["superposition"][i] for i in range(3)) < 0.1
+
+
+def test_sparse_relu_toy_model_packs_more_features_than_dimensions():
+    model, _ = sp.train_toy_model(0.95, steps=800, relu=True, n_features=8, n_hidden=3, batch=128, seed=0)
+    stats = sp.toy_model_stats(model.W.tolist())
+    assert len(stats["represented"]) > 3
+
+
+def test_packing_beats_the_random_baseline():
+    result = sp.train_orthogonal(steps=120, seed=0, vectors=40, dim=8)
+    m = result.metrics
+    assert m["trained_within_85_95"] > m["random_within_85_95"] + 0.2
+    assert m["trained_mean_abs_cos"] < m["random_mean_abs_cos"]
+    assert m["welch_bound"] == pytest.approx(math.sqrt((40 - 8) / (8 * 39)))
+
+
+def test_high_power_loss_lowers_the_largest_cosine():
+    result = sp.train_orthogonal(steps=120, seed=0, vectors=20, dim=6, power=8)
+    m = result.metrics
+    assert m["trained_max_abs_cos"] < m["random_max_abs_cos"]
+    assert m["trained_max_abs_cos"] >= m["welch_bound"] - 1e-9
+
+
+def test_angle_stats_on_a_known_configuration():
+    stats = sp.angle_stats(tg.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+    assert stats["pairs"] == 3
+    assert stats["within_89_91"] == pytest.approx(1 / 3)
+    assert stats["max_abs_cos"] == pytest.approx(math.sqrt(0.5))
+
+
+# ---------------------------------------------------------------------------------------- MLP block, transformer
+def test_gpt3_figures_match_the_lecture():
+    g = mb.gpt3_figures()
+    assert g["weights_per_block"] == 1_207_959_552
+    assert g["biases_per_block"] == 61_440
+    assert g["mlp_weights_all_layers"] == 115_964_116_992
+    assert g["attention_weights_all_layers"] == 57_982_058_496
+
+
+def test_mlp_block_student_learns_the_teacher():
+    result = mb.train(steps=150, seed=0, d_model=6, d_hidden=16, teacher_hidden=4)
+    assert result.metrics["test_mse"] < 0.1 * result.metrics["identity_baseline_mse"]
+
+
+def test_mini_transformer_completes_facts_and_ablation_is_reported():
+    result = mt.train(steps=80, seed=0, facts=mj.FACTS[:4], d_model=12, d_hidden=16)
+    assert result.metrics["fact_accuracy"] == 1.0
+    ab = result.details["ablation"]
+    assert len(ab["without_mlp"]) == 4 and all(isinstance(v, bool) for v in ab["without_mlp"])
+    assert all(0 <= j < 16 for j in ab["breaks"])
