@@ -113,6 +113,11 @@ def test_parser_finds_python_blocks_their_lines_and_outputs():
     assert (blocks[0].expected, blocks[0].expected_line, blocks[0].check) == ("42", 9, True)
     assert blocks[1].expected is None
     assert blocks[2].expected == "1700000000.0" and blocks[2].check is False
+    assert blocks[0].prose == "# Lesson 99 · sample"
+    assert blocks[1].prose.startswith("Text, then a block") and "tinygrad-edu demo" in blocks[1].prose
+    assert blocks[2].prose == "" and blocks[3].prose == ""
+    assert tutorials.closing_text(SAMPLE) == ""
+    assert tutorials.closing_text(SAMPLE + "\n## Exercises\n\n1. one\n") == "## Exercises\n\n1. one"
 
 
 def test_a_failing_block_points_at_its_file_and_line(tmp_path):
@@ -176,6 +181,7 @@ def test_cli_runs_a_lesson_block_by_block(capsys):
     assert code == 0
     assert f"block 1/{len(lesson.blocks)}" in out
     assert f"block {len(lesson.blocks)}/{len(lesson.blocks)}" in out
+    assert "What you will learn" in out and "Exercises" in out, "the lesson's text comes with its code"
     for block in lesson.blocks:
         if block.expected and block.check:
             assert block.expected.splitlines()[0].strip() in out

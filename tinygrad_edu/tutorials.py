@@ -37,6 +37,7 @@ class CodeBlock:
     expected: str | None = None    # the text of the ```output block that follows, if any
     expected_line: int | None = None
     check: bool = True             # False for ```output example (varies between runs)
+    prose: str = ""                # the lesson text between the previous block (or its output) and this one
 
 
 @dataclass
@@ -47,6 +48,11 @@ class Lesson:
     title: str
     text: str = field(repr=False)
     blocks: list[CodeBlock] = field(repr=False)
+
+    @property
+    def closing(self) -> str:
+        """The text after the last code block and its output (the exercises)."""
+        return closing_text(self.text)
 
 
 class TutorialsNotFound(FileNotFoundError):
@@ -114,23 +120,36 @@ def _fences(text: str):
 
 
 def parse_blocks(text: str) -> list[CodeBlock]:
-    """The python blocks of a lesson, each with the output block that directly follows it."""
+    """The python blocks of a lesson, each with the output block that directly follows it and the
+    prose that comes before it."""
+    blocks, _ = _parse(text)
+    return blocks
+
+
+def closing_text(text: str) -> str:
+    return _parse(text)[1]
+
+
+def _parse(text: str) -> tuple[list[CodeBlock], str]:
     blocks: list[CodeBlock] = []
-    previous_end = None
     lines = text.splitlines()
+    previous_end = None    # index of the line after the last python block, while an output may follow
+    cursor = 0             # index of the first line not yet given to a block as its prose or output
     for info, line, content, end in _fences(text):
         words = info.split()
         kind = words[0] if words else ""
+        opening = line - 2
         if kind == "python":
-            blocks.append(CodeBlock(content, line))
+            blocks.append(CodeBlock(content, line, prose="\n".join(lines[cursor:opening]).strip("\n")))
+            cursor = end
         elif kind == "output" and blocks and previous_end is not None and \
-                blocks[-1].expected is None and blocks[-1].line <= previous_end and \
-                all(not s.strip() for s in lines[previous_end:line - 2]):
+                blocks[-1].expected is None and all(not s.strip() for s in lines[previous_end:opening]):
             blocks[-1].expected = content
             blocks[-1].expected_line = line
             blocks[-1].check = "example" not in words[1:]
+            cursor = end
         previous_end = end if kind == "python" else None
-    return blocks
+    return blocks, "\n".join(lines[cursor:]).strip("\n")
 
 
 # ---- running code blocks -------------------------------------------------------------------------

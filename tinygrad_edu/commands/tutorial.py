@@ -106,16 +106,20 @@ def label_outputs(text: str) -> str:
 
 
 def run_lesson(lesson: tutorials.Lesson, console, pause: bool) -> int:
-    """Run every python block in one namespace, showing the block, then what it prints."""
+    """Go through the lesson: its text, then each python block, run in one namespace, with what it prints."""
+    from rich.markdown import Markdown
     from rich.rule import Rule
     from rich.syntax import Syntax
 
     namespace = tutorials.new_namespace(lesson.path)
     total = len(lesson.blocks)
-    console.print(Rule(f"Lesson {lesson.number}: {lesson.title}"))
     for index, block in enumerate(lesson.blocks, 1):
+        if block.prose:
+            console.print(Markdown(label_outputs(block.prose), code_theme="monokai", hyperlinks=False))
         console.print(Rule(f"block {index}/{total} · {lesson.path.name} line {block.line}", style="dim"))
-        console.print(Syntax(block.code, "python", theme="monokai", line_numbers=True, start_line=block.line))
+        console.print(Syntax(block.code, "python", theme="monokai", line_numbers=True, start_line=block.line,
+                             word_wrap=True))
+        console.print(Rule("output", style="dim"))
         console.file.flush()
         try:
             tutorials.run_block(block, namespace, str(lesson.path))
@@ -127,10 +131,12 @@ def run_lesson(lesson: tutorials.Lesson, console, pause: bool) -> int:
         sys.stdout.flush()
         if pause and index < total:
             try:
-                answer = input("Enter: next block · q: quit ")
+                answer = input("\nEnter: next block · q: quit ")
             except EOFError:
                 answer = "q"
             if answer.strip().lower().startswith("q"):
                 return 0
+    if lesson.closing:
+        console.print(Markdown(label_outputs(lesson.closing), code_theme="monokai", hyperlinks=False))
     console.print(Rule(f"ran all {total} blocks of lesson {lesson.number}", style="dim"))
     return 0
