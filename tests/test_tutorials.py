@@ -202,10 +202,26 @@ def test_cli_says_where_it_looked_when_the_lessons_are_missing(tmp_path, monkeyp
     empty.mkdir()
     monkeypatch.setenv(tutorials.ENV_VAR, str(empty))
     monkeypatch.setattr(tutorials, "__file__", str(tmp_path / "site-packages" / "tinygrad_edu" / "tutorials.py"))
+    monkeypatch.setattr(tutorials.sysconfig, "get_path", lambda name: str(tmp_path / "prefix"))
     monkeypatch.chdir(tmp_path)
     code, out = run_cli(["tutorial"], capsys)
     assert code == 1
     assert tutorials.ENV_VAR in out and str(empty) in " ".join(out.split())
+
+
+def test_lessons_are_found_where_a_wheel_installs_them(tmp_path, monkeypatch):
+    """A non-editable install puts the lessons in <prefix>/share/tinygrad-edu/tutorials."""
+    prefix = tmp_path / "prefix"
+    package = prefix / "lib" / "python3.11" / "site-packages" / "tinygrad_edu"
+    shared = prefix / "share" / "tinygrad-edu" / "tutorials"
+    shared.mkdir(parents=True)
+    (shared / "01_sample.md").write_text(SAMPLE)
+    monkeypatch.delenv(tutorials.ENV_VAR, raising=False)
+    monkeypatch.setattr(tutorials, "__file__", str(package / "tutorials.py"))
+    monkeypatch.setattr(tutorials.sysconfig, "get_path", lambda name: str(tmp_path / "elsewhere"))
+    monkeypatch.chdir(tmp_path)
+    assert tutorials.tutorials_dir() == shared
+    assert [lesson.title for lesson in tutorials.lessons()] == ["Lesson 99 · sample"]
 
 
 def test_cli_run_stops_at_a_failing_block_and_names_its_line(tmp_path, monkeypatch, capsys):

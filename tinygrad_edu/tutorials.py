@@ -20,6 +20,7 @@ import io
 import os
 import re
 import sys
+import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,8 +67,14 @@ def tutorials_dir() -> Path:
     candidates = []
     if os.environ.get(ENV_VAR):
         candidates.append(Path(os.environ[ENV_VAR]))
-    candidates.append(Path(__file__).resolve().parent.parent / "tutorials")
+    package = Path(__file__).resolve().parent
+    candidates.append(package.parent / "tutorials")                 # a source checkout (pip install -e .)
+    # A wheel puts the lessons in <prefix>/share/tinygrad-edu/tutorials; site-packages is
+    # <prefix>/lib/pythonX.Y/site-packages (or <prefix>/Lib/site-packages on Windows).
+    for prefix in (Path(sysconfig.get_path("data")), *package.parents[2:4]):
+        candidates.append(prefix / "share" / "tinygrad-edu" / "tutorials")
     candidates.append(Path.cwd() / "tutorials")
+    candidates = list(dict.fromkeys(candidates))
     for folder in candidates:
         if folder.is_dir() and any(_LESSON_FILE.match(p.name) for p in folder.iterdir()):
             return folder

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 
@@ -87,6 +88,7 @@ def show_lesson(lesson: tutorials.Lesson, console, page: bool) -> int:
 
     markdown = Markdown(label_outputs(lesson.text), code_theme="monokai", hyperlinks=False)
     if page:
+        os.environ.setdefault("LESS", "-R")   # let less show the colours instead of escape codes
         with console.pager(styles=True):
             console.print(markdown)
     else:
