@@ -182,8 +182,8 @@ class Array:
     def sign(self): return Array(np.sign(self.a))
 
     def relu(self):
-        """x where x > 0, else 0 (a nan becomes 0, as on the pure-Python backend)."""
-        return Array(np.where(self.a > 0, self.a, self.a.dtype.type(0)))
+        """max(x, 0); ``fmax`` turns a nan into 0, as the pure-Python backend's ``x if x > 0 else 0`` does."""
+        return Array(np.fmax(self.a, self.a.dtype.type(0)))
 
     def maximum(self, o): return Array(np.maximum(self.a, o.a if type(o) is Array else o))
     def minimum(self, o): return Array(np.minimum(self.a, o.a if type(o) is Array else o))
@@ -211,8 +211,15 @@ class Array:
 
     # ---- matmul ---------------------------------------------------------------------------
     def matmul(self, other: "Array") -> "Array":
-        """(..., n, k) @ (..., k, m) -> (..., n, m), batch axes broadcast (BLAS for float64)."""
-        return Array(np.matmul(self.a, other.a))
+        """(..., n, k) @ (..., k, m) -> (..., n, m), batch axes broadcast (BLAS for float64).
+
+        When ``self`` is a transposed matrix (Xᵀ in a weight's gradient Xᵀ·G), the product is computed
+        as (Gᵀ·X)ᵀ: the same numbers, but laid out so that the transpose back to the weight's shape is
+        row-major, like the weight itself. The update w − lr·g then reads both in memory order."""
+        a, b = self.a, other.a
+        if a.ndim == 2 and b.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous:
+            return Array(np.matmul(b.T, a.T).T)
+        return Array(np.matmul(a, b))
 
     # ---- views ------------------------------------------------------------------------------
     def permute(self, order: tuple) -> "Array":

@@ -14,13 +14,15 @@ Element ``(i0, i1, ..., ik)`` of an array lives at
 A transpose swaps two strides; an expand sets a stride to 0, so one stored number is seen many times.
 
 The hot loops use Python's own fast tools (``map``, ``zip``, ``sum``, list comprehensions and list
-slicing) on the elements laid out in row-major order; ``flat()`` gives that order for any view.
+slicing) on the elements laid out in row-major order; ``flat()`` gives that order for any view, one
+slice of the storage per row, so even a transposed view is read without an index sum per element.
 """
 from __future__ import annotations
 
 import math
 import operator
-from itertools import accumulate
+from functools import lru_cache
+from itertools import accumulate, product, repeat
 
 name = "python"
 
@@ -34,6 +36,7 @@ def promote(a: str, b: str) -> str:
     return a if _RANK[a] >= _RANK[b] else b
 
 
+@lru_cache(maxsize=4096)     # a handful of shapes recur in every training step
 def contiguous_strides(shape: tuple) -> tuple:
     """Row-major strides: the last axis moves by 1, each earlier one by the size of what follows it."""
     strides = list(accumulate(reversed(shape[1:]), operator.mul, initial=1))
@@ -110,11 +113,11 @@ def _div(a, b):
 
 def _pow(a, b):
     try:
-        return a ** b
-    except ZeroDivisionError:
-        return math.inf
+        return math.pow(a, b)
     except OverflowError:
         return math.inf
+    except ValueError:                 # 0 ** negative, or a negative base with a fractional exponent
+        return math.inf if a == 0 else math.nan
 
 
 _GELU_C = math.sqrt(2.0 / math.pi)
@@ -164,21 +167,57 @@ class Array:
             positions = [p + s for p in positions for s in steps]
         return positions
 
+    def _row_starts(self) -> list:
+        """Storage index of the first element of every row (every position of the axes but the last)."""
+        leading = Array(self.storage, self.shape[:-1], self.strides[:-1], self.offset, self.dtype)
+        return leading._positions()
+
+    def _values(self) -> list:
+        """The elements in row-major order, to read and never to write: the storage list itself when it
+        holds exactly this array (no copy), otherwise a new list.
+
+        A contiguous view is one slice. Any other view is read one row at a time: a row is the
+        extended slice ``storage[start : start + length*step : step]``, so Python's C code walks it,
+        however the axes were permuted or sliced."""
+        storage, n = self.storage, self.size
+        if self.is_contiguous():
+            if self.offset == 0 and len(storage) == n:
+                return storage
+            return storage[self.offset:self.offset + n]
+        if n == 0:
+            return []
+        # A broadcast along leading axes (a bias added to every row of a batch): one block, repeated.
+        if self.strides[0] == 0:
+            lead = 1
+            while lead < self.ndim and self.strides[lead] == 0:
+                lead += 1
+            inner = Array(storage, self.shape[lead:], self.strides[lead:], self.offset, self.dtype)
+            return inner._values() * numel(self.shape[:lead])
+        length, step = self.shape[-1], self.strides[-1]
+        out = []
+        if step == 0:                           # a broadcast along the last axis: each number repeated
+            for start in self._row_starts():
+                out += [storage[start]] * length
+        else:
+            stop = length * step
+            for start in self._row_starts():
+                out += storage[start:start + stop:step]
+        return out
+
     def flat(self) -> list:
         """The elements in row-major order (a new list the caller may keep, never the storage itself)."""
-        n = self.size
-        if self.is_contiguous():
-            return self.storage[self.offset:self.offset + n]
-        # A broadcast along leading axes (a bias expanded over a batch): one contiguous block, repeated.
-        lead = 0
-        while lead < self.ndim and self.strides[lead] == 0:
-            lead += 1
-        if lead:
-            inner = Array(self.storage, self.shape[lead:], self.strides[lead:], self.offset, self.dtype)
-            if inner.is_contiguous():
-                return inner.flat() * numel(self.shape[:lead])
+        values = self._values()
+        return values[:] if values is self.storage else values
+
+    def _rows(self) -> list:
+        """The rows of a 2-D view as lists: each one slice of the storage (strided when the view is)."""
+        (count, length), (row_stride, step) = self.shape, self.strides
         storage = self.storage
-        return [storage[p] for p in self._positions()]
+        starts = [self.offset + i * row_stride for i in range(count)]
+        if step == 0:
+            return [[storage[start]] * length for start in starts]
+        stop = length * step
+        return [storage[start:start + stop:step] for start in starts]
 
     def contiguous(self) -> "Array":
         return Array(self.flat(), self.shape, None, 0, self.dtype)
@@ -193,7 +232,7 @@ class Array:
     def astype(self, dtype: str) -> "Array":
         if dtype == self.dtype:
             return self
-        return self._new(list(map(_CAST[dtype], self.flat())), dtype)
+        return self._new(list(map(_CAST[dtype], self._values())), dtype)
 
     def tolist(self):
         values = self.flat()
@@ -202,7 +241,7 @@ class Array:
         return values[0] if self.shape == () else values
 
     def item(self):
-        return self.flat()[0]
+        return self.storage[self.offset]        # the first element: [0, 0, ...] sits at the offset
 
     def __repr__(self) -> str:
         return f"Array(shape={self.shape}, strides={self.strides}, offset={self.offset}, dtype={self.dtype})"
@@ -210,35 +249,55 @@ class Array:
     # ---- the kernels ------------------------------------------------------------------------
     def _map(self, fn, dtype: str = FLOAT64) -> "Array":
         """out[i] = fn(self[i]) for every element."""
-        return self._new(list(map(fn, self.flat())), dtype)
+        return self._new(list(map(fn, self._values())), dtype)
 
-    def _zip(self, fn, other, dtype: str | None = None) -> "Array":
-        """out[i] = fn(self[i], other[i]), broadcasting ``other`` (an Array or a number) to a common shape."""
+    def _zip(self, fn, other, dtype: str | None = None, reflected: bool = False) -> "Array":
+        """out[i] = fn(self[i], other[i]), broadcasting ``other`` (an Array or a number) to a common shape.
+
+        ``reflected`` swaps the operands, out[i] = fn(other[i], self[i]), for ``2 - x`` and friends."""
         if not isinstance(other, Array):
             other_dtype = FLOAT64 if isinstance(other, float) else (BOOL if isinstance(other, bool) else INT64)
             dtype = dtype or promote(self.dtype, other_dtype)
-            return self._new([fn(a, other) for a in self.flat()], dtype)
+            left, right = self._values(), repeat(other)
+            return self._new(list(map(fn, right, left) if reflected else map(fn, left, right)), dtype)
         dtype = dtype or promote(self.dtype, other.dtype)
         a, b = self, other
         if a.shape != b.shape:
             shape = broadcast_shapes(a.shape, b.shape)
             a, b = a.expand(shape), b.expand(shape)
-        return a._new(list(map(fn, a.flat(), b.flat())), dtype)
+        left, right = a._values(), b._values()
+        return a._new(list(map(fn, right, left) if reflected else map(fn, left, right)), dtype)
+
+    def _divide(self, other, reflected: bool = False) -> "Array":
+        """Division at C speed; only when some divisor is 0 does each element go through ``_div``."""
+        try:
+            return self._zip(operator.truediv, other, FLOAT64, reflected)
+        except ZeroDivisionError:
+            return self._zip(_div, other, FLOAT64, reflected)
+
+    def _power(self, other, reflected: bool = False) -> "Array":
+        """Powers at C speed (``math.pow``: always a float); only when one fails (an overflow, 0 to a
+        negative power, a negative number to a fractional one) does each element go through ``_pow``."""
+        try:
+            return self._zip(math.pow, other, FLOAT64, reflected)
+        except (OverflowError, ValueError):
+            return self._zip(_pow, other, FLOAT64, reflected)
 
     def _reduce(self, fn, axes, keepdim: bool, dtype: str | None = None) -> "Array":
         """Apply ``fn`` (a function of a list) to each group of elements that share the kept axes.
 
-        The reduced axes are moved to the end, so each group is one contiguous run of the flat list.
-        """
+        The reduced axes are moved to the end, so each group is one run of ``group`` neighbours in the
+        row-major order: reducing is slicing the values into runs, with no index arithmetic."""
         axes = tuple(range(self.ndim)) if axes is None else tuple(sorted(axes))
-        kept = [d for d in range(self.ndim) if d not in axes]
-        moved = self.permute(tuple(kept) + axes)
-        values = moved.flat()
+        kept = tuple(d for d in range(self.ndim) if d not in axes)
+        values = self.permute(kept + axes)._values()
         group = numel(tuple(self.shape[d] for d in axes))
         if group == 0:
             out = [fn([]) for _ in range(numel(tuple(self.shape[d] for d in kept)))]
         elif group == 1:
-            out = [fn([v]) for v in values] if fn not in (sum, max, min) else values
+            out = [fn([v]) for v in values] if fn not in (sum, max, min) else values[:]
+        elif group == len(values):
+            out = [fn(values)]
         else:
             out = [fn(values[i:i + group]) for i in range(0, len(values), group)]
         if keepdim:
@@ -249,15 +308,15 @@ class Array:
 
     # ---- elementwise maths ------------------------------------------------------------------
     def __add__(self, o): return self._zip(operator.add, o)
-    def __radd__(self, o): return self._zip(operator.add, o)
+    def __radd__(self, o): return self._zip(operator.add, o, reflected=True)
     def __sub__(self, o): return self._zip(operator.sub, o)
-    def __rsub__(self, o): return self._zip(lambda a, b: b - a, o)
+    def __rsub__(self, o): return self._zip(operator.sub, o, reflected=True)
     def __mul__(self, o): return self._zip(operator.mul, o)
-    def __rmul__(self, o): return self._zip(operator.mul, o)
-    def __truediv__(self, o): return self._zip(_div, o, FLOAT64)
-    def __rtruediv__(self, o): return self._zip(lambda a, b: _div(b, a), o, FLOAT64)
-    def __pow__(self, o): return self._zip(_pow, o, FLOAT64)
-    def __rpow__(self, o): return self._zip(lambda a, b: _pow(b, a), o, FLOAT64)
+    def __rmul__(self, o): return self._zip(operator.mul, o, reflected=True)
+    def __truediv__(self, o): return self._divide(o)
+    def __rtruediv__(self, o): return self._divide(o, reflected=True)
+    def __pow__(self, o): return self._power(o)
+    def __rpow__(self, o): return self._power(o, reflected=True)
     def __neg__(self): return self._map(operator.neg, self.dtype)
     def __lt__(self, o): return self._zip(operator.lt, o, BOOL)
     def __le__(self, o): return self._zip(operator.le, o, BOOL)
@@ -276,9 +335,11 @@ class Array:
     def gelu_grad(self): return self._map(_gelu_grad)
     def abs(self): return self._map(abs, self.dtype)
     def sign(self): return self._map(_sign, self.dtype)
+
     def relu(self):
         zero = 0.0 if self.dtype == FLOAT64 else 0
-        return self._map(lambda x: x if x > 0 else zero, self.dtype)
+        return self._new([x if x > 0 else zero for x in self._values()])
+
     def maximum(self, o): return self._zip(max, o)
     def minimum(self, o): return self._zip(min, o)
 
@@ -288,7 +349,7 @@ class Array:
         y = y if isinstance(y, Array) else self._new([y] * self.size, FLOAT64)
         shape = broadcast_shapes(self.shape, x.shape, y.shape)
         c, x, y = self.expand(shape), x.expand(shape), y.expand(shape)
-        values = [a if keep else b for keep, a, b in zip(c.flat(), x.flat(), y.flat())]
+        values = [a if keep else b for keep, a, b in zip(c._values(), x._values(), y._values())]
         return Array(values, shape, None, 0, promote(x.dtype, y.dtype))
 
     # ---- reductions -----------------------------------------------------------------------
@@ -314,20 +375,19 @@ class Array:
     def matmul(self, other: "Array") -> "Array":
         """(..., n, k) @ (..., k, m) -> (..., n, m), batch axes broadcast.
 
-        Each output is ``sum(map(mul, row, column))``: the rows of ``self`` and the columns of
-        ``other`` are laid out once as contiguous lists, so the inner loop runs in C.
-        """
+        Each output is ``sum(map(mul, row, column))``: for every matrix of the batch, the rows of
+        ``self`` and the columns of ``other`` (the rows of its transpose) are cut from the storage as
+        lists once, so the inner loop runs in C."""
         *batch_a, n, k = self.shape
         *batch_b, _, m = other.shape
         batch = broadcast_shapes(tuple(batch_a), tuple(batch_b))
-        a = self.expand(batch + (n, k)).flat()
-        b_t = other.expand(batch + (k, m)).permute(tuple(range(len(batch))) + (len(batch) + 1, len(batch))).flat()
+        a, b = self.expand(batch + (n, k)), other.expand(batch + (k, m))
         mul = operator.mul
         out = []
-        for start in range(numel(batch)):
-            rows = [a[(start * n + i) * k:(start * n + i + 1) * k] for i in range(n)]
-            cols = [b_t[(start * m + j) * k:(start * m + j + 1) * k] for j in range(m)]
-            out.extend([sum(map(mul, row, col)) for row in rows for col in cols])
+        for index in product(*map(range, batch)):   # one () when there is no batch
+            rows = a[index]._rows()
+            columns = b[index].permute((1, 0))._rows()
+            out += [sum(map(mul, row, column)) for row in rows for column in columns]
         return Array(out, batch + (n, m), None, 0, promote(self.dtype, other.dtype))
 
     # ---- views ------------------------------------------------------------------------------
@@ -378,16 +438,21 @@ class Array:
     def __setitem__(self, key: tuple, values: "Array") -> None:
         """Write ``values`` into the view ``self[key]`` (used by the backward of slicing)."""
         view = self[key]
-        source = values.expand(view.shape).flat() if isinstance(values, Array) else [values] * view.size
+        source = values.expand(view.shape)._values() if isinstance(values, Array) else [values] * view.size
         storage = self.storage
-        for position, value in zip(view._positions(), source):
-            storage[position] = value
+        if view.ndim == 0 or view.strides[-1] == 0 or view.size == 0:
+            for position, value in zip(view._positions(), source):
+                storage[position] = value
+            return
+        # One extended-slice assignment per row of the view.
+        length, step = view.shape[-1], view.strides[-1]
+        for row, start in enumerate(view._row_starts()):
+            storage[start:start + length * step:step] = source[row * length:(row + 1) * length]
 
     def take(self, indices: list) -> "Array":
         """Rows ``indices`` along axis 0 (an embedding lookup); a copy."""
         row = numel(self.shape[1:])
-        src = self.contiguous()
-        values = src.storage
+        values = self._values()
         out = []
         for i in indices:
             out.extend(values[i * row:(i + 1) * row])
@@ -423,7 +488,7 @@ def cat(arrays: list, axis: int) -> Array:
     """Join along ``axis``: the flat lists are interleaved block by block."""
     first = arrays[0]
     outer = numel(first.shape[:axis])
-    blocks = [(a.flat(), numel(a.shape[axis:])) for a in arrays]
+    blocks = [(a._values(), numel(a.shape[axis:])) for a in arrays]
     out = []
     for i in range(outer):
         for values, block in blocks:
