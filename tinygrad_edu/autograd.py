@@ -103,8 +103,13 @@ class Function:
         """Run ``forward`` on the inputs' arrays and, when any input requires grad, record the graph."""
         tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in inputs)
         arrays = [t.data for t in tensors]
-        if cls.broadcast and len(arrays) > 1:
-            arrays = broadcast_inputs(cls.__name__.lower(), tensors, arrays)
+        if len(arrays) > 1:
+            kind = type(arrays[0])
+            for array in arrays:
+                if type(array) is not kind:           # two backends' arrays cannot meet in one kernel
+                    raise _mixed_backends(cls.__name__.lower(), arrays)
+            if cls.broadcast:
+                arrays = broadcast_inputs(cls.__name__.lower(), tensors, arrays)
         ctx = cls()
         ctx.needs_input_grad = needs = tuple(t.requires_grad for t in tensors)
         ctx.options = options
@@ -116,6 +121,13 @@ class Function:
         if _recorder is not None:
             _recorder.on_forward(ctx, tensors, out, options)
         return out
+
+
+def _mixed_backends(op: str, arrays) -> ValueError:
+    from .backend import backend_of
+    names = " and ".join(dict.fromkeys(backend_of(a).name for a in arrays))
+    return ValueError(f"{op}: cannot combine tensors on the {names} backends in one op: "
+                      "move one over with Tensor(t.tolist())")
 
 
 # ---- backward ------------------------------------------------------------------------------------
