@@ -2,8 +2,12 @@
 
     softplus(x) = ln(1 + eˣ)          ∂/∂x softplus(x) = eˣ / (1 + eˣ) = σ(x)
 
-For large |x|, eˣ overflows (x = 1000) or 1 + eˣ rounds to 1 (x = −40), so the forward pass uses
-the equal form  max(x, 0) + ln(1 + e^(−|x|)),  whose exponent is never positive.
+Two numerical traps, and the way around each:
+
+- eˣ overflows for x = 1000. The equal form  max(x, 0) + ln(1 + e^(−|x|))  never raises e to a
+  positive power.
+- For x ≪ 0, 1 + eˣ rounds: at x = −40 it is exactly 1.0 and ln gives 0 instead of e⁻⁴⁰, and already
+  at x = −20 half the digits are lost. `log1p` below computes ln(1 + t) accurately for small t.
 """
 from __future__ import annotations
 
@@ -18,12 +22,22 @@ class Softplus(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.relu() + ((-x.abs()).exp() + 1.0).log()
+        return x.relu() + log1p((-x.abs()).exp())
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
         return grad * x.sigmoid()
+
+
+def log1p(t):
+    """ln(1 + t) for a backend array t ≥ 0, accurate even when 1 + t rounds.
+
+    With u = 1 + t as rounded, ln(u) · t / (u − 1) is accurate: the rounding error of u appears in
+    both ln(u) and u − 1 and cancels in the ratio. Where u rounds to exactly 1, ln(1 + t) ≈ t.
+    """
+    u = t + 1.0
+    return (u == 1.0).where(t, u.log() * t / (u - 1.0))
 
 
 def softplus(x: Tensor) -> Tensor:
