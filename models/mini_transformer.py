@@ -1,6 +1,10 @@
 """A tiny transformer that completes fact sentences, and which MLP neurons the facts need.
 
-Corpus: one sentence per fact, "Michael Jordan plays basketball" (see `michael_jordan.FACTS`).
+Corpus: one sentence per fact, "Michael Jordan plays basketball" (see `michael_jordan.FACTS`), plus
+`CROSSED_FACTS`: made-up players whose first and last names each occur once with every one of four
+sports, so that only the pair decides the sport. Attention alone adds up what it reads from the two
+names, and a sum of "what Alex suggests" and "what Reed suggests" cannot single out the right sport
+for every pair: those facts need the MLP.
 Model: token embedding + position embedding, `layers` pre-norm `TransformerBlock`s (causal
 attention + MLP), a final LayerNorm, and an unembedding to one logit per token. It is trained as a
 language model: at every position, cross-entropy of the next token.
@@ -20,9 +24,16 @@ from tinygrad_edu import nn, optim
 from . import TrainResult, notify
 from .michael_jordan import FACTS
 
-__all__ = ["MiniTransformer", "make_corpus", "fact_accuracy", "ablate_neurons", "train", "report"]
+__all__ = ["CROSSED_FACTS", "MiniTransformer", "make_corpus", "fact_accuracy", "ablate_neurons", "train", "report"]
 
 VERB = "plays"
+
+_CROSSED_FIRST = ["Alex", "Sam", "Chris", "Jamie"]
+_CROSSED_LAST = ["Reed", "Park", "Shaw", "Lane"]
+_CROSSED_SPORTS = ["tennis", "golf", "swimming", "racing"]
+# A Latin square: first name i with last name j plays sport (i + j) mod 4.
+CROSSED_FACTS = [(first, last, _CROSSED_SPORTS[(i + j) % 4])
+                 for i, first in enumerate(_CROSSED_FIRST) for j, last in enumerate(_CROSSED_LAST)]
 
 
 def make_corpus(facts=FACTS):
@@ -34,8 +45,8 @@ def make_corpus(facts=FACTS):
 
 
 class MiniTransformer(nn.Module):
-    def __init__(self, vocab_size: int, context: int = 3, d_model: int = 24, n_heads: int = 2,
-                 d_hidden: int = 48, layers: int = 1, seed: int = 0):
+    def __init__(self, vocab_size: int, context: int = 3, d_model: int = 32, n_heads: int = 2,
+                 d_hidden: int = 64, layers: int = 1, seed: int = 0):
         super().__init__()
         generator = tg.Generator(seed)
         self.context = context
@@ -82,11 +93,15 @@ def ablate_neurons(model: MiniTransformer, vocab, sentences) -> dict:
     return {"baseline": base, "breaks": breaks, "without_mlp": without_mlp}
 
 
-def train(steps: int | None = None, seed: int = 0, on_step=None, d_model: int = 24, n_heads: int = 2,
-          d_hidden: int = 48, layers: int = 1, lr: float = 1e-2, facts=None) -> TrainResult:
-    """Train on all sentences at once (full batch) with AdamW and next-token cross-entropy."""
-    steps = 300 if steps is None else int(steps)
-    facts = FACTS if facts is None else facts
+def train(steps: int | None = None, seed: int = 0, on_step=None, d_model: int = 32, n_heads: int = 2,
+          d_hidden: int = 64, layers: int = 1, lr: float = 1e-2, facts=None) -> TrainResult:
+    """Train on all sentences at once (full batch) with AdamW and next-token cross-entropy.
+
+    The loss cannot reach 0: after "Michael" the next token may be Jordan, Phelps, Schumacher or
+    Johnson. Only the sport after "first last plays" is determined, and that is what is scored.
+    """
+    steps = 250 if steps is None else int(steps)
+    facts = FACTS + CROSSED_FACTS if facts is None else facts
     vocab, sentences = make_corpus(facts)
     model = MiniTransformer(len(vocab), context=3, d_model=d_model, n_heads=n_heads, d_hidden=d_hidden,
                             layers=layers, seed=seed)

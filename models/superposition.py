@@ -73,7 +73,7 @@ def angle_stats(vectors: tg.Tensor) -> dict:
 def orthogonal_defaults() -> dict:
     """Sizes for the current backend: about a minute on NumPy, a few tens of seconds on pure Python."""
     if tg.get_backend() == "numpy":
-        return {"vectors": 1500, "dim": 100, "steps": 300}
+        return {"vectors": 1200, "dim": 100, "steps": 300}
     return {"vectors": 150, "dim": 15, "steps": 300}
 
 
