@@ -297,33 +297,44 @@ def time_steps(impl: Implementation, repeat: int, budget: float) -> list[float]:
     return times
 
 
-def run_size(size: str, repeat: int = 7, budget: float = 10.0, only=None, log=None) -> dict:
-    """Check then time every available implementation at one size.
+def run_size(size: str, repeat: int = 30, budget: float = 10.0, only=None, log=None) -> dict:
+    """Check, then time, every available implementation at one size.
 
-    Returns ``{"shape", "results": {key: {...}}}`` where each result has ``label``, and either
-    ``skipped`` (why) or ``losses`` (the first ``CHECK_STEPS``), ``agrees`` (with the reference),
-    ``times_ms`` and ``median_ms``."""
+    First every implementation runs ``CHECK_STEPS`` steps from the same start, and its losses are compared
+    with the hand-written pure Python's (plain arithmetic, nothing hidden). Only then is anything timed,
+    each implementation going on from where its check left it; one whose losses differ is not timed.
+
+    Returns ``{"shape", "results": {key: {...}}}``; each result has ``label`` and either ``skipped`` (why)
+    or ``losses``, ``agrees`` and, when timed, ``times_ms`` and ``median_ms``."""
     batch, d_model, d_hidden = SIZES[size]
     problem = make_problem(batch, d_model, d_hidden)
     order = list(SIZES)
     chosen = [impl for impl in implementations() if only is None or impl.key in only]
     results = {impl.key: {"label": impl.label} for impl in chosen}      # table order
-    reference = None    # the hand-written pure Python's losses: plain arithmetic, nothing hidden
-    for impl in sorted(chosen, key=lambda impl: impl.key != HandPython.key):
-        entry = results[impl.key]
+    runnable = []
+    for impl in chosen:
         why = impl.missing()
         if why is None and impl.max_size is not None and order.index(size) > order.index(impl.max_size):
-            why = f"skipped above {impl.max_size} (a step would take minutes)"
+            why = f"not run above {impl.max_size} (a step would take minutes)"
         if why is not None:
-            entry["skipped"] = why
-            continue
+            results[impl.key]["skipped"] = why
+        else:
+            runnable.append(impl)
+    reference = None
+    for impl in sorted(runnable, key=lambda impl: impl.key != HandPython.key):   # the reference first
         if log:
-            log(f"{size}: {impl.label}")
+            log(f"{size}: checking {impl.label}")
+        entry = results[impl.key]
         entry["losses"] = losses_after(impl, problem)
         if reference is None:
             reference = entry["losses"]
         entry["agrees"] = agree(entry["losses"], reference)
-        times = time_steps(impl, repeat, budget)
-        entry["times_ms"] = [t * 1e3 for t in times]
+    for impl in runnable:
+        entry = results[impl.key]
+        if not entry["agrees"]:
+            continue
+        if log:
+            log(f"{size}: timing {impl.label}")
+        entry["times_ms"] = [t * 1e3 for t in time_steps(impl, repeat, budget)]
         entry["median_ms"] = statistics.median(entry["times_ms"])
     return {"shape": {"batch": batch, "d_model": d_model, "d_hidden": d_hidden}, "results": results}

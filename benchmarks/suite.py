@@ -1,0 +1,196 @@
+"""The whole benchmark: every implementation at every size, the engine's own costs, the targets met.
+
+``run(...)`` returns one dict of plain numbers (what ``tinygrad-edu bench --json`` prints);
+``render(results, console)`` shows it as Rich tables. ``python -m benchmarks`` is ``tinygrad-edu bench``.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import sys
+
+from . import engine_costs, mlp_step
+
+IMPLEMENTATION_KEYS = [impl.key for impl in mlp_step.implementations()]
+
+# (what is compared, numerator key, denominator key, sizes, bound, "max" = ratio must stay below the bound,
+#  "min" = ratio must reach it)
+RATIO_TARGETS = [
+    ("pure-Python backend ÷ hand-written pure Python", "tinygrad_edu_python", "hand_python", ("tiny",), 2.0, "max"),
+    ("pure-Python backend ÷ hand-written pure Python", "tinygrad_edu_python", "hand_python", ("small", "medium"), 1.5, "max"),
+    ("micrograd ÷ pure-Python backend (speed-up)", "micrograd", "tinygrad_edu_python", ("small", "medium"), 100.0, "min"),
+    ("NumPy backend ÷ PyTorch eager", "tinygrad_edu_numpy", "torch", ("tiny", "small", "medium"), 1.0, "max"),
+    ("NumPy backend ÷ hand-written NumPy", "tinygrad_edu_numpy", "hand_numpy", ("large",), 1.15, "max"),
+]
+TRACE_HOOK_LIMIT_PERCENT = 3.0
+CHAIN_LIMIT_SECONDS = 1.0
+
+
+def limit_blas_threads() -> str:
+    """Run NumPy's BLAS on one thread, as PyTorch is run, so the two compare like for like.
+
+    Works through the environment when NumPy is not imported yet, else through threadpoolctl when it is
+    installed. Returns what is in effect, for the report."""
+    if importlib.util.find_spec("numpy") is None:
+        return "no NumPy"
+    if "numpy" not in sys.modules:
+        for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(variable, "1")
+        return f"{os.environ['OPENBLAS_NUM_THREADS']} (OPENBLAS_NUM_THREADS)"
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return "library default (NumPy was imported first and threadpoolctl is not installed)"
+    threadpool_limits(1)
+    return "1 (threadpoolctl)"
+
+
+def machine(blas_threads: str) -> dict:
+    def version(package):
+        try:
+            return importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    return {"python": platform.python_version(), "implementation": platform.python_implementation(),
+            "cpus": os.cpu_count(), "numpy": version("numpy"), "torch": version("torch"),
+            "micrograd": version("micrograd"), "blas_threads": blas_threads,
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")}
+
+
+def run(sizes=("tiny", "small", "medium", "large"), repeat: int = 30, budget: float = 10.0, only=None,
+        backends=("python", "numpy"), engine: bool = True, chain: int = 100_000, log=None) -> dict:
+    """Everything the benchmark measures, as plain data."""
+    blas = limit_blas_threads()
+    have_numpy = importlib.util.find_spec("numpy") is not None
+    keys = set(only) if only else set(IMPLEMENTATION_KEYS)
+    keys -= {f"tinygrad_edu_{b}" for b in ("python", "numpy") if b not in backends}
+    results = {"machine": machine(blas), "step": "x + W_down·relu(W_up·x + b_up) + b_down; MSE; backward; SGD",
+               "learning_rate": mlp_step.LEARNING_RATE, "check_steps": mlp_step.CHECK_STEPS,
+               "repeat": repeat, "budget_s": budget, "sizes": {}}
+    for size in sizes:
+        results["sizes"][size] = mlp_step.run_size(size, repeat=repeat, budget=budget, only=keys, log=log)
+    if engine:
+        engine_backends = [b for b in backends if b == "python" or have_numpy]
+        if log:
+            log("trace hook cost")
+        results["trace_hook"] = [engine_costs.trace_hook_cost(b) for b in engine_backends]
+        if chain:
+            if log:
+                log(f"backward through {chain:,} ops")
+            results["chain"] = [engine_costs.chain_backward(chain, b) for b in engine_backends]
+    results["targets"] = targets(results)
+    results["all_agree"] = all(entry.get("agrees", True) for size in results["sizes"].values()
+                               for entry in size["results"].values())
+    return results
+
+
+def targets(results: dict) -> list[dict]:
+    """Each target that this run has the figures for, with the measured value and whether it is met."""
+    out = []
+    for claim, numerator, denominator, sizes, bound, kind in RATIO_TARGETS:
+        for size in sizes:
+            entries = results["sizes"].get(size, {}).get("results", {})
+            a, b = entries.get(numerator, {}), entries.get(denominator, {})
+            if "median_ms" not in a or "median_ms" not in b:
+                continue
+            ratio = a["median_ms"] / b["median_ms"]
+            out.append({"claim": claim, "size": size, "value": ratio,
+                        "target": f"{'≤' if kind == 'max' else '≥'} {bound:g}×",
+                        "met": ratio <= bound if kind == "max" else ratio >= bound})
+    for hook in results.get("trace_hook", []):
+        out.append({"claim": f"trace hook when off ({hook['backend']} backend)", "size": hook["size"],
+                    "value": hook["overhead_percent"], "unit": "%",
+                    "target": f"< {TRACE_HOOK_LIMIT_PERCENT:g} %",
+                    "met": hook["overhead_percent"] < TRACE_HOOK_LIMIT_PERCENT})
+    for chain in results.get("chain", []):
+        if chain["backend"] == "python":
+            out.append({"claim": f"backward through {chain['ops']:,} ops (python backend)", "size": "-",
+                        "value": chain["backward_s"], "unit": "s", "target": f"< {CHAIN_LIMIT_SECONDS:g} s",
+                        "met": chain["backward_s"] < CHAIN_LIMIT_SECONDS and chain["gradient_exact"]})
+    return out
+
+
+# ================================================================================================
+# Rendering
+# ================================================================================================
+
+
+def _ms(value: float) -> str:
+    if value >= 1000:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3f}"
+
+
+def _ratio(a: dict, b: dict) -> str:
+    if "median_ms" not in a or "median_ms" not in b:
+        return "-"
+    return f"{a['median_ms'] / b['median_ms']:.2f}×"
+
+
+def render(results: dict, console) -> None:
+    from rich.table import Table
+    m = results["machine"]
+    console.print(f"[bold]One SGD step of the MLP block[/] ({results['step']}), float64, "
+                  f"median of up to {results['repeat']} timed steps (at most {results['budget_s']:g} s each) "
+                  f"after a {results['check_steps']}-step loss check.")
+    console.print(f"Python {m['python']} · {m['cpus']} CPUs · NumPy {m['numpy'] or '-'} "
+                  f"(BLAS threads: {m['blas_threads']}; OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE'] or 'unset'}) · "
+                  f"PyTorch {m['torch'] or '-'} · micrograd {m['micrograd'] or '-'}")
+    for size, data in results["sizes"].items():
+        shape = data["shape"]
+        table = Table(title=f"{size}: batch {shape['batch']}, d_model {shape['d_model']}, "
+                            f"d_hidden {shape['d_hidden']}", title_justify="left")
+        table.add_column("implementation")
+        table.add_column("median ms/step", justify="right")
+        table.add_column("steps", justify="right")
+        table.add_column("÷ hand Python", justify="right")
+        table.add_column("÷ hand NumPy", justify="right")
+        table.add_column(f"loss after {results['check_steps']} steps", justify="right")
+        entries = data["results"]
+        hand_python, hand_numpy = entries.get("hand_python", {}), entries.get("hand_numpy", {})
+        for entry in entries.values():
+            if "skipped" in entry:
+                table.add_row(entry["label"], "[dim]-[/]", "", "", "", f"[dim]{entry['skipped']}[/]")
+                continue
+            loss = f"{entry['losses'][-1]:.12f} " + ("[green]✓[/]" if entry["agrees"] else "[red]✗ differs[/]")
+            if "median_ms" not in entry:
+                table.add_row(entry["label"], "[red]not timed[/]", "", "", "", loss)
+                continue
+            table.add_row(entry["label"], _ms(entry["median_ms"]), str(len(entry["times_ms"])),
+                          _ratio(entry, hand_python), _ratio(entry, hand_numpy), loss)
+        console.print(table)
+    if results.get("trace_hook"):
+        table = Table(title="The trace hook when no trace is recording (same step, hook compiled out)",
+                      title_justify="left")
+        for column in ("backend", "size", "with hook ms", "without ms", "overhead"):
+            table.add_column(column, justify="left" if column in ("backend", "size") else "right")
+        for hook in results["trace_hook"]:
+            table.add_row(hook["backend"], hook["size"], _ms(hook["median_ms_with_hook"]),
+                          _ms(hook["median_ms_without_hook"]), f"{hook['overhead_percent']:+.2f} %")
+        console.print(table)
+    if results.get("chain"):
+        table = Table(title="A chain of ops (alternately * 1.0 and + 1.0), then backward()", title_justify="left")
+        for column in ("backend", "ops", "forward s", "backward s", "gradient exactly 1"):
+            table.add_column(column, justify="left" if column == "backend" else "right")
+        for chain in results["chain"]:
+            table.add_row(chain["backend"], f"{chain['ops']:,}", f"{chain['build_s']:.2f}",
+                          f"{chain['backward_s']:.2f}", "[green]yes[/]" if chain["gradient_exact"] else "[red]no[/]")
+        console.print(table)
+    if results["targets"]:
+        table = Table(title="Targets", title_justify="left")
+        for column in ("claim", "size", "measured", "target", "met"):
+            table.add_column(column, justify="right" if column in ("measured",) else "left")
+        for target in results["targets"]:
+            unit = target.get("unit")
+            measured = (f"{target['value']:+.2f} %" if unit == "%" else f"{target['value']:.2f} s" if unit == "s"
+                        else f"{target['value']:.2f}×")
+            table.add_row(target["claim"], target["size"], measured, target["target"],
+                          "[green]yes[/]" if target["met"] else "[red]no[/]")
+        console.print(table)
+    if not results["all_agree"]:
+        console.print("[red]Some implementation computed a different loss: its timing means nothing.[/]")

@@ -1,0 +1,458 @@
+"""Both backends: choosing one, refusing to mix them, and the same numbers from every op and gradient.
+
+The equivalence property: for inputs drawn by hypothesis (broadcasting shapes, non-contiguous layouts,
+values away from kinks and ties), each op's output and the gradient of every input agree between the
+pure-Python and the NumPy backend to a relative 1e-12 (relative to max(|a|, |b|, 1): near zero that is
+an absolute 1e-12, since sums in a different order may not cancel to exactly the same tiny number).
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_edu as tg
+from tinygrad_edu import functional as F
+from tinygrad_edu.backend import load
+from tinygrad_edu.testing import strategies as tgst
+from tinygrad_edu.testing.strategies import make_tensor
+
+HAVE_NUMPY = importlib.util.find_spec("numpy") is not None
+needs_numpy = pytest.mark.skipif(not HAVE_NUMPY, reason="NumPy is not installed")
+RTOL = 1e-12
+
+
+# ================================================================================================
+# Choosing a backend
+# ================================================================================================
+
+
+@needs_numpy
+def test_set_backend_changes_where_new_tensors_live_and_its_block_form_restores():
+    assert tg.get_backend() == "python"
+    with tg.set_backend("numpy"):
+        assert tg.get_backend() == "numpy"
+        assert tg.tensor([1.0, 2.0]).backend == "numpy"
+        assert tg.zeros(2, 3).backend == "numpy"
+        with tg.use_backend("python"):
+            assert tg.ones(2).backend == "python"
+        assert tg.randn(3, seed=0).backend == "numpy"
+    assert tg.get_backend() == "python"
+    assert tg.tensor([1.0]).backend == "python"
+
+
+@needs_numpy
+def test_set_backend_without_a_block_stays_until_changed_back():
+    try:
+        tg.set_backend("numpy")
+        assert tg.arange(3).backend == "numpy"
+    finally:
+        tg.set_backend("python")
+    assert tg.arange(3).backend == "python"
+
+
+@needs_numpy
+def test_use_backend_restores_the_previous_backend_after_an_error():
+    with pytest.raises(RuntimeError):
+        with tg.use_backend("numpy"):
+            raise RuntimeError("inside the block")
+    assert tg.get_backend() == "python"
+
+
+def test_an_unknown_backend_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match=r"unknown backend 'cupy'.*python, numpy"):
+        tg.set_backend("cupy")
+    assert tg.get_backend() == "python"
+
+
+@needs_numpy
+def test_environment_variable_chooses_the_backend_of_a_fresh_process():
+    code = "import tinygrad_edu as tg; print(tg.get_backend(), tg.tensor([1.0]).backend, type(tg.tensor(1.0).data).__module__)"
+    env = dict(os.environ, TINYGRAD_EDU_BACKEND="numpy")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["numpy", "numpy", "tinygrad_edu.backend.numpy"]
+    env["TINYGRAD_EDU_BACKEND"] = "python"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["python", "python", "tinygrad_edu.backend.python"]
+
+
+def test_missing_numpy_names_the_pip_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "numpy", None)      # `import numpy` now raises ImportError
+    with pytest.raises(ImportError, match=r'pip install "tinygrad-edu\[numpy\]"'):
+        load("numpy")
+    with pytest.raises(ImportError, match=r'pip install "tinygrad-edu\[numpy\]"'):
+        tg.set_backend("numpy")
+    assert tg.get_backend() == "python"
+
+
+def test_missing_numpy_on_the_command_line_is_a_usage_error(monkeypatch, capsys):
+    from tinygrad_edu.cli import main
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--backend", "numpy", "--sizes", "tiny"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage:" in err and 'pip install "tinygrad-edu[numpy]"' in err
+
+
+# ================================================================================================
+# Mixing backends
+# ================================================================================================
+
+
+@needs_numpy
+@pytest.mark.parametrize("combine", [
+    pytest.param(lambda a, b: a + b, id="add"),
+    pytest.param(lambda a, b: b * a, id="mul"),
+    pytest.param(lambda a, b: a @ b.T, id="matmul"),
+    pytest.param(lambda a, b: tg.cat([a, b]), id="cat"),
+    pytest.param(lambda a, b: tg.stack([b, a]), id="stack"),
+    pytest.param(lambda a, b: tg.where(a > 0, a, b), id="where"),
+    pytest.param(lambda a, b: a.maximum(b), id="maximum"),
+])
+def test_tensors_of_two_backends_in_one_op_raise_a_clear_error(combine):
+    a = tg.tensor([[1.0, -2.0]], requires_grad=True)
+    with tg.use_backend("numpy"):
+        b = tg.tensor([[3.0, 4.0]])
+    with pytest.raises(ValueError, match=r"cannot combine .*(python.*numpy|numpy.*python)"):
+        combine(a, b)
+
+
+# ================================================================================================
+# The NumPy backend's arrays: views, strides in elements, shared storage
+# ================================================================================================
+
+
+@needs_numpy
+def test_numpy_views_report_strides_in_elements_offset_and_shared_storage():
+    with tg.use_backend("numpy"):
+        x = tg.arange(12).float().reshape(3, 4)
+        t = x.T
+        s = x[1:, ::2]
+        e = tg.tensor([1.0, 2.0, 3.0]).expand(2, 3)
+    assert x.strides() == (4, 1) and x.storage_offset() == 0 and x.is_contiguous()
+    assert t.strides() == (1, 4) and not t.is_contiguous() and t.shares_storage(x)
+    assert s.shape == (2, 2) and s.strides() == (4, 2) and s.storage_offset() == 4 and s.shares_storage(x)
+    assert e.strides() == (0, 1)
+    assert s.tolist() == [[4.0, 6.0], [8.0, 10.0]]
+
+
+@needs_numpy
+def test_numpy_arrays_come_in_as_copies_with_our_dtypes():
+    import numpy as np
+    source = np.arange(6, dtype=np.float32).reshape(2, 3)
+    for backend in ("python", "numpy"):
+        with tg.use_backend(backend):
+            t = tg.tensor(source)
+            flags = tg.tensor(np.array([True, False]))
+            ints = tg.tensor(np.array([1, 2], dtype=np.int32))
+        assert (t.dtype, flags.dtype, ints.dtype) == ("float64", "bool", "int64")
+        assert t.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    source[0, 0] = 99.0
+    assert t.tolist()[0][0] == 0.0
+
+
+# ================================================================================================
+# The same numbers on both backends: every op, every gradient
+# ================================================================================================
+
+
+def _flat(nested):
+    if isinstance(nested, list):
+        return [v for item in nested for v in _flat(item)]
+    return [nested]
+
+
+def _assert_same(a, b, what):
+    a, b = _flat(a), _flat(b)
+    assert len(a) == len(b), f"{what}: {len(a)} and {len(b)} elements"
+    for i, (x, y) in enumerate(zip(a, b)):
+        if isinstance(x, bool) or isinstance(y, bool) or (isinstance(x, int) and isinstance(y, int)):
+            assert x == y, f"{what}[{i}]: {x!r} (python) != {y!r} (numpy)"
+        elif math.isnan(x) or math.isnan(y):
+            assert math.isnan(x) and math.isnan(y), f"{what}[{i}]: {x!r} (python) != {y!r} (numpy)"
+        elif math.isinf(x) or math.isinf(y):
+            assert x == y, f"{what}[{i}]: {x!r} (python) != {y!r} (numpy)"
+        else:
+            assert abs(x - y) <= RTOL * max(abs(x), abs(y), 1.0), \
+                f"{what}[{i}]: {x!r} (python) and {y!r} (numpy) differ by {abs(x - y):.3g}"
+
+
+def _upstream(shape):
+    """A fixed, uneven ∂L/∂out (weights 1, -0.5, 0.8, ...) so every element's gradient path counts."""
+    count = math.prod(shape)
+    return [round(math.sin(1.7 * i + 1.0), 3) for i in range(count)]
+
+
+def _run_on(backend, inputs, build):
+    with tg.use_backend(backend):
+        tensors = [make_tensor(values, shape, layout=layout, requires_grad=grad, dtype=dtype)
+                   for values, shape, layout, grad, dtype in inputs]
+        out = build(*tensors)
+        assert out.backend == backend
+        grads = None
+        if out.requires_grad:
+            out.backward(tg.tensor(_upstream(out.shape)).reshape(out.shape) if out.shape else
+                         tg.tensor(0.75))
+            grads = [t.grad.tolist() if t.grad is not None else None for t in tensors]
+        return out.dtype, out.shape, out.tolist(), grads
+
+
+@st.composite
+def _layout(draw, shape):
+    """Contiguous, axes stored reversed (a transpose), or the last axis at every other stored slot."""
+    long_axes = [side for side in shape if side > 1]
+    choices = [None]
+    if shape:
+        choices.append("strided")
+    if len(long_axes) >= 2:
+        choices.append(tuple(reversed(range(len(shape)))))
+    return draw(st.sampled_from(choices))
+
+
+@st.composite
+def _input(draw, shape, elements=None, grad=True, dtype=None, unique=False):
+    count = math.prod(shape)
+    if unique:
+        values = draw(tgst.unique_values(count, 0.02))
+    else:
+        values = draw(st.lists(tgst.finite_floats() if elements is None else elements, min_size=count, max_size=count))
+    return values, tuple(shape), draw(_layout(shape)), grad, dtype
+
+
+def _unary(build, elements=None, unique=False, shape=None):
+    @st.composite
+    def case(draw):
+        s = draw(tgst.shapes(0, 3) if shape is None else shape)
+        return [draw(_input(s, elements, unique=unique))], build
+    return case()
+
+
+def _binary(build, left=None, right=None):
+    @st.composite
+    def case(draw):
+        a, b = draw(tgst.broadcastable_shapes(2))
+        return [draw(_input(a, left)), draw(_input(b, right))], build
+    return case()
+
+
+def _reduction(method, unique=False, min_side=1):
+    @st.composite
+    def case(draw):
+        shape = draw(tgst.shapes(1, 3, min_side=min_side))
+        dim = draw(st.none() | st.integers(0, len(shape) - 1))
+        keepdim = draw(st.booleans())
+        return [draw(_input(shape, unique=unique))], lambda x: getattr(x, method)(dim, keepdim)
+    return case()
+
+
+@st.composite
+def _matmul(draw):
+    a, b = draw(tgst.matmul_shapes())
+    return [draw(_input(a)), draw(_input(b))], lambda x, y: x @ y
+
+
+@st.composite
+def _where(draw):
+    c, a, b = draw(tgst.broadcastable_shapes(3))
+    condition = draw(_input(c, st.booleans(), grad=False, dtype="bool"))
+    return [condition, draw(_input(a)), draw(_input(b))], tg.where
+
+
+@st.composite
+def _getitem(draw):
+    shape = draw(tgst.shapes(1, 3, min_side=1, max_side=5))
+    key = []
+    for side in shape:
+        kind = draw(st.sampled_from(["all", "int", "slice"]))
+        if kind == "int":
+            key.append(draw(st.integers(-side, side - 1)))
+        elif kind == "slice":
+            start = draw(st.integers(0, side - 1))
+            key.append(slice(start, draw(st.integers(start + 1, side)), draw(st.integers(1, 3))))
+        else:
+            key.append(slice(None))
+    if draw(st.booleans()):
+        key.insert(draw(st.integers(0, len(key))), None)
+    return [draw(_input(shape))], lambda x: x[tuple(key)] * 1.5
+
+
+@st.composite
+def _take(draw):
+    shape = draw(tgst.shapes(1, 3, min_side=1))
+    rows = draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=5))   # repeats add up
+    return [draw(_input(shape))], lambda x: x[rows] * 2.0
+
+
+@st.composite
+def _cat(draw):
+    shape = draw(tgst.shapes(1, 3))
+    dim = draw(st.integers(0, len(shape) - 1))
+    other = list(shape)
+    other[dim] = draw(st.integers(1, 3))
+    return [draw(_input(shape)), draw(_input(tuple(other)))], lambda x, y: tg.cat([x, y, x], dim)
+
+
+@st.composite
+def _movement(draw):
+    shape = draw(tgst.shapes(2, 3, min_side=1))
+    order = draw(st.permutations(range(len(shape))))
+    expanded = (draw(st.integers(1, 3)),) + tuple(s if draw(st.booleans()) else s for s in shape)
+    def build(x):
+        moved = x.permute(*order).contiguous().reshape(-1).reshape(tuple(shape[d] for d in order))
+        stretched = x.unsqueeze(0).expand(*expanded) if all(e == s for e, s in zip(expanded[1:], shape)) else x
+        return moved.permute(*sorted(range(len(order)), key=order.__getitem__)) * stretched.sum(0)
+    return [draw(_input(shape))], build
+
+
+@st.composite
+def _expand(draw):
+    shape = draw(tgst.shapes(1, 3))
+    ones = tuple(1 if draw(st.booleans()) else s for s in shape)
+    lead = draw(st.integers(1, 3))
+    return [draw(_input(ones))], lambda x: x.expand(lead, *shape) * tg.tensor(_upstream((lead, *shape))).reshape(lead, *shape)
+
+
+@st.composite
+def _softmax_family(draw):
+    shape = draw(tgst.shapes(1, 3))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    fn = draw(st.sampled_from([F.softmax, F.log_softmax, lambda x, dim: F.logsumexp(x, dim)]))
+    return [draw(_input(shape))], lambda x: fn(x, dim=dim)
+
+
+@st.composite
+def _layer_norm(draw):
+    shape = draw(tgst.shapes(1, 3, min_side=2))
+    size = shape[-1]
+    return ([draw(_input(shape, unique=True)), draw(_input((size,))), draw(_input((size,)))],
+            lambda x, w, b: F.layer_norm(x, (size,), w, b))
+
+
+@st.composite
+def _cross_entropy(draw):
+    n, c = draw(st.integers(1, 4)), draw(st.integers(2, 5))
+    targets = draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n))
+    return ([draw(_input((n, c))), (targets, (n,), None, False, "int64")],
+            lambda logits, target: F.cross_entropy(logits, target))
+
+
+@st.composite
+def _comparisons(draw):
+    a, b = draw(tgst.broadcastable_shapes(2))
+    grid = st.integers(-2, 2).map(float)      # equal values happen, so == and != are exercised
+    compare = draw(st.sampled_from(["lt", "le", "gt", "ge", "eq", "ne"]))
+    return ([draw(_input(a, grid, grad=False)), draw(_input(b, grid, grad=False))],
+            lambda x, y: getattr(x, f"__{compare}__")(y))
+
+
+@st.composite
+def _argmax(draw):
+    shape = draw(tgst.shapes(1, 3))
+    dim = draw(st.none() | st.integers(0, len(shape) - 1))
+    keepdim = draw(st.booleans())
+    return [draw(_input(shape, grad=False, unique=True))], lambda x: x.argmax(dim, keepdim)
+
+
+# x values on the quarter and y values on the three-quarter grid never tie.
+_QUARTERS = st.integers(-3, 3).map(lambda k: k + 0.25)
+_THREE_QUARTERS = st.integers(-3, 3).map(lambda k: k + 0.75)
+
+CASES = {
+    "neg": _unary(lambda x: -x),
+    "exp": _unary(lambda x: x.exp()),
+    "log": _unary(lambda x: x.log(), tgst.positive_floats()),
+    "sqrt": _unary(lambda x: x.sqrt(), tgst.positive_floats()),
+    "abs": _unary(lambda x: x.abs(), tgst.nonzero_floats()),
+    "relu": _unary(lambda x: x.relu(), tgst.nonzero_floats()),
+    "tanh": _unary(lambda x: x.tanh()),
+    "sigmoid": _unary(lambda x: x.sigmoid(), st.floats(-40.0, 40.0)),
+    "gelu": _unary(lambda x: x.gelu()),
+    "pow_int": _unary(lambda x: x ** 3),
+    "pow_fraction": _unary(lambda x: x ** 1.5 + x ** -0.5, tgst.positive_floats()),
+    "clamp": _unary(lambda x: x.clamp(-1.0, 1.0), tgst.floats_away_from((-1.0, 1.0))),
+    "number_on_the_left": _unary(lambda x: (2.0 - x) * 3.0 + 1.5 / x + 2.0 ** x, tgst.nonzero_floats()),
+    "add": _binary(lambda x, y: x + y),
+    "sub": _binary(lambda x, y: x - y),
+    "mul": _binary(lambda x, y: x * y),
+    "div": _binary(lambda x, y: x / y, right=tgst.nonzero_floats()),
+    "maximum": _binary(lambda x, y: x.maximum(y), _QUARTERS, _THREE_QUARTERS),
+    "minimum": _binary(lambda x, y: x.minimum(y), _QUARTERS, _THREE_QUARTERS),
+    "where": _where(),
+    "comparisons": _comparisons(),
+    "sum": _reduction("sum"),
+    "mean": _reduction("mean"),
+    "max": _reduction("max", unique=True),
+    "min": _reduction("min", unique=True),
+    "var": _reduction("var", unique=True, min_side=2),
+    "argmax": _argmax(),
+    "matmul": _matmul(),
+    "getitem": _getitem(),
+    "take": _take(),
+    "cat": _cat(),
+    "movement": _movement(),
+    "expand": _expand(),
+    "softmax_family": _softmax_family(),
+    "layer_norm": _layer_norm(),
+    "cross_entropy": _cross_entropy(),
+    "mse_loss": _unary(lambda x: F.mse_loss(x[0], x[1]), shape=tgst.shapes(1, 3).map(lambda s: (2,) + s)),
+}
+
+
+@needs_numpy
+@pytest.mark.parametrize("name", sorted(CASES))
+@given(data=st.data())
+def test_every_op_and_gradient_gives_the_same_numbers_on_both_backends(name, data):
+    inputs, build = data.draw(CASES[name], label=name)
+    dtype_py, shape_py, out_py, grads_py = _run_on("python", inputs, build)
+    dtype_np, shape_np, out_np, grads_np = _run_on("numpy", inputs, build)
+    assert (dtype_py, shape_py) == (dtype_np, shape_np)
+    _assert_same(out_py, out_np, f"{name} output")
+    assert (grads_py is None) == (grads_np is None)
+    for i, (g_py, g_np) in enumerate(zip(grads_py or [], grads_np or [])):
+        assert (g_py is None) == (g_np is None), f"{name}: input {i} has a gradient on one backend only"
+        if g_py is not None:
+            _assert_same(g_py, g_np, f"{name} ∂/∂input{i}")
+
+
+@needs_numpy
+def test_the_comparison_itself_catches_a_difference():
+    """The property above can fail: a last-digit change beyond 1e-12 is reported, one within it is not."""
+    _assert_same([1.0, [2.0, 3.0]], [1.0, [2.0, 3.0 * (1 + 1e-13)]], "close")
+    with pytest.raises(AssertionError, match="differ"):
+        _assert_same([1.0, 2.0], [1.0, 2.0 * (1 + 1e-11)], "far")
+    with pytest.raises(AssertionError):
+        _assert_same([True], [False], "flags")
+
+
+@needs_numpy
+def test_the_mlp_training_step_gives_the_same_losses_on_both_backends():
+    """Three SGD steps of the lecture's MLP block: the same losses and weights on both backends."""
+    from tinygrad_edu.optim import SGD
+    results = {}
+    for backend in ("python", "numpy"):
+        with tg.use_backend(backend):
+            x = tg.randn(4, 8, seed=1)
+            target = tg.randn(4, 8, seed=2)
+            w_up = tg.randn(32, 8, seed=3, requires_grad=True)
+            b_up = tg.zeros(32, requires_grad=True)
+            w_down = tg.randn(8, 32, seed=4, requires_grad=True)
+            b_down = tg.zeros(8, requires_grad=True)
+        optimizer = SGD([w_up, b_up, w_down, b_down], lr=0.01)
+        losses = []
+        for _ in range(3):
+            optimizer.zero_grad()
+            y = x + F.linear(F.linear(x, w_up, b_up).relu(), w_down, b_down)
+            loss = F.mse_loss(y, target)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        results[backend] = losses, w_up.tolist(), b_down.tolist()
+    for a, b, what in zip(results["python"], results["numpy"], ("losses", "W_up", "b_down")):
+        _assert_same(a, b, what)
