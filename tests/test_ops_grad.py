@@ -139,6 +139,8 @@ UNARY = {
     "sigmoid": (lambda x: x.sigmoid(), sigmoid_reference, ANY),
     "gelu": (lambda x: x.gelu(), gelu_reference, ANY),
     "square": (lambda x: x ** 2, lambda v: v * v, ANY),
+    "square method": (lambda x: x.square(), lambda v: v * v, ANY),
+    "pow method": (lambda x: x.pow(3.0), lambda v: v ** 3, ANY),
     "cube": (lambda x: x ** 3, lambda v: v ** 3, ANY),
     "power 1.5": (lambda x: x ** 1.5, lambda v: v ** 1.5, POSITIVE),
     "reciprocal": (lambda x: x ** -1, lambda v: 1.0 / v, NONZERO),
@@ -159,6 +161,8 @@ UNARY = {
                   tgst.floats_away_from((-0.5,), 0.1)),
     "F.relu": (lambda x: tg.functional.relu(x), lambda v: max(v, 0.0), NONZERO),
     "F.gelu": (lambda x: tg.functional.gelu(x), gelu_reference, ANY),
+    "F.sigmoid": (lambda x: tg.functional.sigmoid(x), sigmoid_reference, ANY),
+    "F.tanh": (lambda x: tg.functional.tanh(x), math.tanh, ANY),
 }
 
 
@@ -211,7 +215,7 @@ def test_binary_broadcasting(name, shapes, data):
 @pytest.mark.parametrize("name", ["maximum", "minimum"])
 @given(shapes=PAIR_SHAPES, data=st.data())
 def test_maximum_minimum_away_from_ties(name, shapes, data):
-    a, b = data.draw(tgst.distinct_tensors(*shapes, min_gap=0.05, requires_grad=True))
+    a, b = data.draw(tgst.distinct_tensors(*shapes, requires_grad=True))
     op = (lambda x, y: x.maximum(y)) if name == "maximum" else (lambda x, y: x.minimum(y))
     expected, _ = reference_elementwise(max if name == "maximum" else min, a, b)
     assert_close(flat(op(a, b).tolist()), expected)
@@ -286,14 +290,19 @@ def test_reductions_without_arguments_reduce_everything():
     assert x.sum().shape == ()
 
 
+@pytest.mark.parametrize("name", ["var", "std"])
 @given(data=st.data(), keepdim=st.booleans(), correction=st.sampled_from([0, 1]))
-def test_var(data, keepdim, correction):
-    # Every reduced dim has size >= 2, so n - correction > 0 by construction.
-    x = data.draw(tgst.tensors(tgst.shapes(1, 3, 2, 3), requires_grad=True), label="x")
+def test_var_std(name, data, keepdim, correction):
+    # Every reduced dim has size >= 2 (so n - correction > 0) and the values are a minimum gap
+    # apart (so the variance, under std's square root, stays away from 0), by construction.
+    x = data.draw(tgst.tensors(tgst.shapes(1, 3, 2, 3), unique=True, min_gap=0.1,
+                               requires_grad=True), label="x")
     dim = data.draw(dims_for(x.ndim), label="dim")
-    op = (lambda t: t.var(dim=dim, keepdim=keepdim, correction=correction))
+    op = (lambda t: getattr(t, name)(dim=dim, keepdim=keepdim, correction=correction))
     out = op(x)
-    expected, expected_shape = reference_reduce(lambda g: variance(g, correction), x, dim, keepdim)
+    root = math.sqrt if name == "std" else (lambda v: v)
+    expected, expected_shape = reference_reduce(lambda g: root(variance(g, correction)), x, dim,
+                                                keepdim)
     assert out.shape == expected_shape
     assert_close(flat(out.tolist()), expected, 1e-10)
     assert gradcheck(op, x)
@@ -329,6 +338,22 @@ def test_matmul(pair):
     assert_close(flat(out.tolist()), expected)
     assert gradcheck(lambda x, y: x @ y, a, b)
     assert flat(a.matmul(b).tolist()) == flat(out.tolist())
+
+
+@given(st.integers(1, 4), st.data())
+def test_dot(n, data):
+    a = data.draw(tgst.tensors((n,), requires_grad=True))
+    b = data.draw(tgst.tensors((n,), requires_grad=True))
+    expected = math.fsum(u * v for u, v in zip(a.tolist(), b.tolist()))
+    assert math.isclose(a.dot(b).item(), expected, rel_tol=1e-12, abs_tol=1e-12)
+    assert gradcheck(lambda u, v: u.dot(v), a, b)
+
+
+@given(tgst.tensors(tgst.shapes(2, 3, 1, 3), requires_grad=True))
+def test_mT_swaps_the_last_two_axes(x):
+    out = x.mT
+    assert out.shape == x.shape[:-2] + (x.shape[-1], x.shape[-2])
+    assert gradcheck(lambda t: t.mT @ t, x)
 
 
 # ---- shape ops --------------------------------------------------------------------------------

@@ -384,6 +384,24 @@ def test_rich_renders():
     assert "(2, 2)" in text or "2×2" in text or "2 × 2" in text
 
 
+def test_numpy_in_and_out():
+    np = pytest.importorskip("numpy")
+    array = np.arange(6.0).reshape(2, 3)
+    t = Tensor(array)
+    assert t.shape == (2, 3)
+    assert t.tolist() == array.tolist()
+    out = t.T.numpy()
+    assert isinstance(out, np.ndarray)
+    assert out.tolist() == array.T.tolist()
+    assert Tensor(np.array([1, 2])).dtype == tg.int64
+
+
+def test_ellipsis_index():
+    x = Tensor(nested((2, 3, 4)))
+    assert x[..., 1].tolist() == [[r[1] for r in m] for m in x.tolist()]
+    assert x[0, ...].tolist() == x[0].tolist()
+
+
 def test_hash_is_identity():
     a, b = Tensor([1.0]), Tensor([1.0])
     table = {a: "a", b: "b"}

@@ -86,7 +86,7 @@ def positive_floats(low: float = 0.1, high: float = 3.0) -> st.SearchStrategy[fl
 
 
 @st.composite
-def unique_values(draw: Any, count: int, min_gap: float = 0.05, low: float = -3.0,
+def unique_values(draw: Any, count: int, min_gap: float = 0.01, low: float = -3.0,
                   high: float = 3.0) -> list[float]:
     """``count`` floats in [low, high], every two at least ``min_gap`` apart (in random order).
 
@@ -230,7 +230,7 @@ def _layouts(draw: Any, shape: Shape, noncontiguous: bool | None) -> Any:
 @st.composite
 def tensors(draw: Any, shape: Shape | st.SearchStrategy[Shape] | None = None,
             elements: st.SearchStrategy[Any] | None = None, *, low: float = -3.0,
-            high: float = 3.0, unique: bool = False, min_gap: float = 0.05,
+            high: float = 3.0, unique: bool = False, min_gap: float = 0.01,
             noncontiguous: bool | None = None, requires_grad: bool = False,
             dtype: Any = None) -> Tensor:
     """A Tensor of ``shape`` (a tuple, a strategy, or None for ``shapes()``).
@@ -259,7 +259,7 @@ def tensors(draw: Any, shape: Shape | st.SearchStrategy[Shape] | None = None,
 
 
 @st.composite
-def distinct_tensors(draw: Any, *shapes_: Shape, min_gap: float = 0.05, low: float = -3.0,
+def distinct_tensors(draw: Any, *shapes_: Shape, min_gap: float = 0.01, low: float = -3.0,
                      high: float = 3.0, noncontiguous: bool | None = None,
                      requires_grad: bool = False) -> tuple[Tensor, ...]:
     """Tensors of the given shapes whose values, all together, are ``min_gap`` apart.
