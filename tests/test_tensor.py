@@ -42,6 +42,7 @@ def test_from_number_is_0d():
     assert t.item() == 2.5
     assert t.tolist() == 2.5
     assert t.numel() == 1
+    assert t.strides() == ()
 
 
 @given(tgst.shapes(1, 4, 1, 3))

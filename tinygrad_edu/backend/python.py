@@ -39,6 +39,8 @@ def promote(a: str, b: str) -> str:
 @lru_cache(maxsize=4096)     # a handful of shapes recur in every training step
 def contiguous_strides(shape: tuple) -> tuple:
     """Row-major strides: the last axis moves by 1, each earlier one by the size of what follows it."""
+    if not shape:
+        return ()  # a 0-d array has no axes to step along
     strides = list(accumulate(reversed(shape[1:]), operator.mul, initial=1))
     return tuple(reversed(strides))
 
