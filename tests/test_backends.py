@@ -456,3 +456,44 @@ def test_the_mlp_training_step_gives_the_same_losses_on_both_backends():
         results[backend] = losses, w_up.tolist(), b_down.tolist()
     for a, b, what in zip(results["python"], results["numpy"], ("losses", "W_up", "b_down")):
         _assert_same(a, b, what)
+
+
+# ================================================================================================
+# The benchmark command (its figures are not checked here: speed lives in the benchmark itself)
+# ================================================================================================
+
+
+def test_bench_json_has_a_checked_loss_and_a_time_for_each_implementation(capsys):
+    import json
+    from tinygrad_edu.cli import main
+    code = main(["bench", "--sizes", "tiny", "--repeat", "2", "--budget", "0.5", "--chain", "200", "--json"])
+    results = json.loads(capsys.readouterr().out)
+    assert code == 0 and results["all_agree"]
+    tiny = results["sizes"]["tiny"]
+    assert tiny["shape"] == {"batch": 4, "d_model": 8, "d_hidden": 32}
+    ran = {key: entry for key, entry in tiny["results"].items() if "skipped" not in entry}
+    assert {"tinygrad_edu_python", "hand_python"} <= set(ran)
+    reference = ran["hand_python"]["losses"]
+    for key, entry in ran.items():
+        assert entry["agrees"] and len(entry["losses"]) == 3
+        assert all(math.isclose(a, b, rel_tol=1e-9) for a, b in zip(entry["losses"], reference)), key
+        assert 1 <= len(entry["times_ms"]) <= 2 and entry["median_ms"] > 0
+    assert [chain["ops"] for chain in results["chain"]][0] == 201
+    assert all(chain["gradient_exact"] for chain in results["chain"])
+    assert {hook["backend"] for hook in results["trace_hook"]} >= {"python"}
+    assert any(target["claim"].startswith("pure-Python backend") for target in results["targets"])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--sizes", "huge"], "unknown size huge"),
+    (["--repeat", "0"], "must be at least 1"),
+    (["--budget", "soon"], "expected a number of seconds"),
+    (["--chain", "-5"], "must be 0 (skip) or more"),
+])
+def test_bench_refuses_bad_arguments_with_usage_and_exit_2(argv, message, capsys):
+    from tinygrad_edu.cli import main
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", *argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: tinygrad-edu bench" in err and message in err
