@@ -357,3 +357,56 @@ def test_student_binary_function_gets_broadcasting_for_free(shapes, data):
 def test_student_function_accepts_python_numbers():
     z = Hypot.apply(Tensor([3.0, 6.0]), 4.0)
     assert z.tolist() == [5.0, math.hypot(6.0, 4.0)]
+
+
+# ---- gradcheck itself -------------------------------------------------------------------------
+
+
+def test_gradcheck_leaves_grads_as_they_were():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    x.grad = Tensor([5.0, 5.0])
+    assert gradcheck(lambda t: (t * t).sum(), x)
+    assert x.grad.tolist() == [5.0, 5.0]
+
+
+def test_gradcheck_passes_other_inputs_through():
+    x = Tensor([[1.0, -2.0]], requires_grad=True)
+    constant = Tensor([[3.0], [0.5]])
+    assert gradcheck(lambda t, c, k: (t * c) ** k, x, constant, 2)
+
+
+def test_gradcheck_on_tensors_of_another_backend(backend):
+    other = next((name for name in ("python", "numpy") if name != backend), None)
+    try:
+        with tg.use_backend(other):
+            x = Tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+    except ImportError:
+        pytest.skip(f"backend {other} is not installed")
+    assert x.backend == other
+    assert gradcheck(lambda t: (t @ t).tanh(), x)
+
+
+class CountingRecorder:
+    def __init__(self):
+        self.forward = self.backward = 0
+
+    def on_forward(self, ctx, inputs, output, kwargs):
+        self.forward += 1
+
+    def on_backward(self, ctx, output, grad, input_grads):
+        self.backward += 1
+
+    def on_update(self, *args):
+        pass
+
+
+def test_gradcheck_records_only_the_functions_own_pass_in_a_trace():
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    recorder = CountingRecorder()
+    previous = tg.autograd.set_recorder(recorder)
+    try:
+        assert gradcheck(lambda t: t.exp() * 2.0, x)
+    finally:
+        tg.autograd.set_recorder(previous)
+    assert recorder.forward == 2      # exp and mul, once: the 12 numeric evaluations are not seen
+    assert recorder.backward == 2

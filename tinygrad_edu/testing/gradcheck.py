@@ -16,6 +16,7 @@ Only the public Tensor API is used (``Tensor(...)``, ``tolist()``, ``shape``, ``
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 from typing import Any, Callable
@@ -75,6 +76,14 @@ def _projection_weights(count: int) -> list[float]:
     return [rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 1.5) for _ in range(count)]
 
 
+def _backend_of(t: Any) -> Any:
+    """A context in which new tensors are made on ``t``'s backend."""
+    from tinygrad_edu import use_backend
+
+    name = getattr(t, "backend", None)
+    return use_backend(name) if name else contextlib.nullcontext()
+
+
 def gradcheck(fn: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
               atol: float = 1e-5, rtol: float = 1e-4) -> bool:
     """Check ``fn``'s backward pass against central differences.
@@ -86,7 +95,7 @@ def gradcheck(fn: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
     Returns True, or raises ``GradcheckError`` describing the worst element: which input,
     which element, the analytic and the numeric value.
     """
-    from tinygrad_edu import Tensor, no_grad
+    from tinygrad_edu import Tensor, autograd, no_grad
 
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
@@ -103,10 +112,9 @@ def gradcheck(fn: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
         out_shape = tuple(out.shape)
         weights = _projection_weights(math.prod(out_shape))
         if out.requires_grad:
-            if out_shape:
-                out.backward(Tensor(_nest(weights, out_shape), dtype=out.dtype))
-            else:
-                out.backward(Tensor(weights[0], dtype=out.dtype))
+            with _backend_of(out):
+                projection = Tensor(_nest(weights, out_shape), dtype=out.dtype)
+            out.backward(projection)
         analytic = {}
         for i in checked:
             grad = inputs[i].grad
@@ -125,24 +133,32 @@ def gradcheck(fn: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
 
     # ---- numeric: perturb one element at a time in a contiguous copy of the data ----
     def projected(args: list[Any]) -> float:
-        with no_grad():
-            value = fn(*args)
+        # These evaluations are the checker's own: not recorded in a graph, nor in a trace.
+        recorder = autograd.set_recorder(None)
+        try:
+            with no_grad():
+                value = fn(*args)
+        finally:
+            autograd.set_recorder(recorder)
         return math.fsum(w * v for w, v in zip(weights, _flatten(value.tolist())))
+
+    def perturbed(x: Any, values: list[float]) -> Any:
+        with _backend_of(x):  # the copy lives where the input lives
+            return Tensor(_nest(values, tuple(x.shape)), dtype=x.dtype)
 
     worst = None  # (excess over tolerance, input index, flat index, analytic, numeric)
     failures = 0
     for i in checked:
         x = inputs[i]
-        shape = tuple(x.shape)
         values = _flatten(x.tolist())
         args = list(inputs)
         for j in range(len(values)):
             original = values[j]
             values[j] = original + eps
-            args[i] = Tensor(_nest(values, shape), dtype=x.dtype)
+            args[i] = perturbed(x, values)
             f_plus = projected(args)
             values[j] = original - eps
-            args[i] = Tensor(_nest(values, shape), dtype=x.dtype)
+            args[i] = perturbed(x, values)
             f_minus = projected(args)
             values[j] = original
             numeric = (f_plus - f_minus) / (2 * eps)
