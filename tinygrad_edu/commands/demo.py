@@ -77,7 +77,8 @@ def _note(title: str, *lines: str, extra=None):
     from rich.console import Group
     from rich.text import Text
 
-    text = Text(title.strip(), style="bold yellow")
+    text = Text()
+    text.append(title.strip(), style="bold yellow")
     if lines:
         text.append("\n" + " ".join(lines))
     text.append("\n")

@@ -325,10 +325,16 @@ def render_event(event: Event, position: int | None = None, total: int | None = 
 
 
 def _top_direction(snap: Snapshot | None) -> str:
+    """The directions a vector mostly points along: those with at least half the largest |projection|."""
     if snap is None or not snap.projections or len(snap.projections) != 1:
         return ""
-    name, value = max(snap.projections[0].items(), key=lambda item: abs(item[1]))
-    return f"{name} {value:+.2f}" if abs(value) > 5e-3 else ""
+    projections = snap.projections[0]
+    largest = max(abs(v) for v in projections.values())
+    if largest <= 5e-3:
+        return ""
+    strong = [(name, v) for name, v in projections.items() if abs(v) >= 0.5 * largest]
+    text = " ".join(f"{'+' if v > 0 else '−'}{name}" for name, v in strong[:3])
+    return text + (" …" if len(strong) > 3 else "")
 
 
 class SummaryTable:
@@ -351,7 +357,7 @@ class SummaryTable:
         if with_shapes:
             table.add_column("shape", justify="right", style="dim", no_wrap=True)
         if with_directions:
-            table.add_column("strongest direction", no_wrap=True)
+            table.add_column("mostly along", no_wrap=True)
         for number, event in enumerate(self.events, start=self.start):
             if isinstance(event, UpdateEvent):
                 what, result = f"{event.name}: {event.rule}", event.after
