@@ -42,7 +42,9 @@ def _formulas(fn_type: type) -> tuple[str, str]:
     """The op's forward and backward formula; a student op without them shows its docstring."""
     doc = _first_line(fn_type.__doc__) if fn_type.__doc__ is not autograd.Function.__doc__ else ""
     forward = getattr(fn_type, "formula", "") or doc or f"{fn_type.__name__}(...)"
-    backward = getattr(fn_type, "backward_formula", "") or doc or f"backward of {fn_type.__name__}"
+    # A docstring line about the forward is not the backward's formula; say what happens instead.
+    backward = (getattr(fn_type, "backward_formula", "") or (doc if "∂" in doc else "")
+                or f"{fn_type.__name__}.backward: the inputs' gradients from ∂L/∂output")
     return forward, backward
 
 
