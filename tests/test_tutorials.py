@@ -7,13 +7,10 @@ it is compared only when that backend is the default; on any default backend eve
 every lesson also runs on NumPy when it is installed."""
 from __future__ import annotations
 
-import contextlib
-import io
+import importlib.util
 import re
 import textwrap
 import traceback
-
-import importlib.util
 
 import pytest
 
