@@ -8,6 +8,7 @@ import pytest
 import tinygrad_edu as tg
 from tinygrad_edu.cli import main
 from tinygrad_edu.commands import demo
+from tinygrad_edu.directions import Directions
 from tinygrad_edu.trace.render import make_console, render_event
 from tinygrad_edu.trace.target import run_target
 
@@ -107,3 +108,15 @@ def test_event_panel_with_a_story_note(tape):
     console.print(render_event(residual, position=7, total=22, note="a note for the student"))
     text = console.export_text()
     assert "step 7 of 22" in text and "a note for the student" in text
+
+
+def test_the_demo_block_agrees_with_the_models_hand_built_block():
+    michael_jordan = pytest.importorskip("models.michael_jordan")
+    dirs, block = demo.build_block()
+    model_dirs = Directions.orthonormal(michael_jordan.HAND_BUILT_VOCAB)
+    model_block = michael_jordan.hand_built_block(model_dirs)
+    with tg.no_grad():
+        for words in (["Michael", "Jordan"], ["Michael"], ["Jordan"], ["Michael", "Phelps"], []):
+            ours = dirs.project(block(dirs.embed(words)))
+            theirs = model_dirs.project(model_block(model_dirs.embed(words)))
+            assert ours == {name: theirs[name] for name in ours}

@@ -386,3 +386,23 @@ def test_terminal_keys_restores_the_terminal_even_after_an_error():
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_numbers_in_the_code_are_named_by_their_value_and_get_no_gradient_clause():
+    x = tg.tensor([1.0, -2.0], requires_grad=True).named("x")
+    with trace.record() as tape:
+        ((x * 2 + 0.25) * x).sum().backward()
+    formulas = [e.bound_formula() for e in tape]
+    assert formulas[:2] == ["t1 = x * 2", "t2 = t1 + 0.25"]
+    mul_backward = next(e for e in tape.backward if e.op == "Mul" and e.inputs[1].name == "2")
+    assert mul_backward.bound_formula() == "∂L/∂x = ∂L/∂t1 ⊙ 2"  # no clause for the constant 2
+
+
+def test_show_prints_every_event_of_a_phase():
+    x = tg.tensor([3.0], requires_grad=True).named("x")
+    with trace.record() as tape:
+        (x * x).sum().backward()
+    console = make_console(width=80, colour=False)
+    trace.show(tape, console=console, phase="backward")
+    text = console.export_text()
+    assert text.count("backward ·") == len(tape.backward) and "forward ·" not in text

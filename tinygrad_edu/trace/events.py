@@ -146,6 +146,9 @@ class Event:
     def _symbol_map(self) -> dict[str, str]:
         return {}
 
+    def _formula_to_bind(self) -> str:
+        return self.formula
+
     def bound_formula(self) -> str | None:
         """The formula with the op's own symbols replaced by this step's tensor names.
 
@@ -156,7 +159,7 @@ class Event:
         if not mapping or not _uses_all(self.formula, list(mapping)):
             return None
         # (Wᵀ)ᵀ is W: say so rather than stacking the marks.
-        bound = _substitute(self.formula, mapping).replace("ᵀᵀ", "")
+        bound = _substitute(self._formula_to_bind(), mapping).replace("ᵀᵀ", "")
         return None if bound == self.formula else bound
 
     def __rich_console__(self, console, options):
@@ -206,6 +209,15 @@ class BackwardEvent(Event):
     symbols: tuple[str, ...] = ()
 
     phase = "backward"
+
+    def _formula_to_bind(self) -> str:
+        """The backward formula without the clauses for inputs that got no gradient (constants)."""
+        if len(self.symbols) != len(self.inputs) + 1 or ";" not in self.formula:
+            return self.formula
+        silent = {f"∂L/∂{symbol}" for symbol, grad in zip(self.symbols, self.input_grads) if grad is None}
+        clauses = [c.strip() for c in self.formula.split(";")]
+        kept = [c for c in clauses if c.split("=", 1)[0].strip() not in silent]
+        return ";  ".join(kept) if kept else self.formula
 
     def snapshots(self) -> Iterator[Snapshot]:
         yield from self.inputs

@@ -171,6 +171,12 @@ class Tape:
                 and made_by.inputs[0].ndim == 2 and made_by.inputs[0].key in names
                 and not _AUTO_NAME.fullmatch(names[made_by.inputs[0].key])):
             return names[made_by.inputs[0].key] + "ᵀ"
+        # A plain number the code wrote (x * 3) reads best as itself.
+        if made_by is None and not getattr(tensor, "requires_grad", False) and tuple(tensor.shape) == ():
+            value = tensor.item()
+            if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+                return str(int(value))
+            return f"{value:g}" if isinstance(value, float) else str(value)
         counter[0] += 1
         return f"t{counter[0]}"
 
