@@ -311,7 +311,14 @@ def render_event(event: Event, position: int | None = None, total: int | None = 
             if skipped:
                 facts.append(("", f"no gradient for {', '.join(skipped)} (does not require grad)", "dim"))
             pairs = [("from", event.grad_output)] + [("to", g) for g in event.input_grads]
-            blocks = _blocks(pairs)
+            # Each input's forward value beside the gradient it receives, kept together as one unit
+            # so they stay side by side when the panel wraps: [u > 0] can be read off.
+            blocks = _blocks([("from", event.grad_output)])
+            for value, grad in zip(event.inputs, event.input_grads):
+                if grad is not None:
+                    pair = Table.grid(padding=(0, 3))
+                    pair.add_row(*_blocks([("value", value), ("to", grad)]))
+                    blocks.append(pair)
         projections = _projections(pairs)
     body.append(_facts(facts))
     if blocks:
