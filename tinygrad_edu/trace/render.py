@@ -38,8 +38,12 @@ _ZERO = (135, 135, 135)
 PHASE_COLOURS = {"forward": "cyan", "backward": "magenta", "update": "green"}
 
 
-def format_number(value) -> str:
-    """Short text for one entry: ``1.00``, ``-0.25``, ``0``, ``3.1e-05``, ``True``, ``7``."""
+def format_number(value, scale: float | None = None) -> str:
+    """Short text for one entry: ``1.00``, ``-0.25``, ``0``, ``3.1e-05``, ``True``, ``7``.
+
+    With ``scale`` (the largest |entry| of the grid) of at least 0.05, entries too small to matter
+    beside it read ``0.00`` / ``-0.00``, so the columns keep one width; an exact zero is ``0``.
+    """
     if isinstance(value, bool):
         return "T" if value else "F"
     if isinstance(value, int):
@@ -49,6 +53,8 @@ def format_number(value) -> str:
         return "0"
     if math.isnan(value) or math.isinf(value):
         return str(value)
+    if scale is not None and scale >= 0.05 and abs(value) < 5e-3:
+        return f"{value:.2f}"
     if abs(value) >= 1e4 or abs(value) < 5e-3:
         return f"{value:.1e}"
     return f"{value:.2f}"
@@ -118,7 +124,7 @@ def values_grid(snap: Snapshot, max_rows: int = 6, max_cols: int = 8) -> Rendera
                 cells.append(Text("…", style="dim"))
             else:
                 v = values[r * cols + c]
-                cells.append(Text(format_number(v), style=value_style(v, scale)))
+                cells.append(Text(format_number(v, scale), style=value_style(v, scale)))
         grid.add_row(*([Text(row_label(r))] if show_labels else []), *cells)
     return grid
 
