@@ -186,25 +186,31 @@ def evaluate(model: FactStore) -> dict:
                          "score": row[model.sports.index(sport)], "correct": bool(ok)})
     single = scores[n_facts:]
     false_alarms = sum(1 for row in single if max(row) > 0.5)
-    # Neurons: a neuron "fires" for an input when it is above a quarter of its largest value on any fact.
+    # Which neurons carry each fact? A neuron "fires" for an input when it exceeds a quarter of its largest
+    # value over the facts. It acts as an AND gate for a fact when it fires for the full name but for neither
+    # name alone (each alone gives less than a quarter of its value on the pair).
     d_hidden = len(hidden[0])
+    row_of = {label: k for k, label in enumerate(labels)}
     peak = [max(hidden[i][j] for i in range(n_facts)) for j in range(d_hidden)]
     fires = [[j for j in range(d_hidden) if peak[j] > 1e-6 and hidden[i][j] > 0.25 * peak[j]]
              for i in range(len(inputs))]
-    and_like, shared = [], []
-    for j in range(d_hidden):
-        facts_j = [i for i in range(n_facts) if j in fires[i]]
-        singles_j = [k for k in range(n_facts, len(inputs)) if j in fires[k]]
-        if len(facts_j) == 1 and not singles_j:
-            and_like.append(j)
-        if len({model.facts[i][2] for i in facts_j}) >= 2:
-            shared.append(j)
+    gates: dict[int, list[int]] = {}          # neuron -> facts it is an AND gate for
+    for i, (first, last, _) in enumerate(model.facts):
+        alone = [hidden[row_of[first]], hidden[row_of[last]]]
+        for j in fires[i]:
+            if all(a[j] < 0.25 * hidden[i][j] for a in alone):
+                gates.setdefault(j, []).append(i)
+    sports_of = {j: {model.facts[i][2] for i in range(n_facts) if j in fires[i]} for j in range(d_hidden)}
+    shared = [j for j in range(d_hidden) if len(sports_of[j]) >= 2]
     for i, entry in enumerate(per_fact):
-        entry["neurons"] = sorted(fires[i], key=lambda j: -hidden[i][j])
-        entry["activations"] = [hidden[i][j] for j in entry["neurons"]]
+        order = sorted(fires[i], key=lambda j: -hidden[i][j])
+        entry["neurons"] = order
+        entry["activations"] = [hidden[i][j] for j in order]
+        entry["and_gates"] = [j for j in order if i in gates.get(j, [])]
+        entry["fact_counts"] = [sum(1 for k in range(n_facts) if j in fires[k]) for j in order]
     return {"recall": correct / n_facts, "correct": correct, "facts": n_facts,
             "single_names": len(single), "false_alarms": false_alarms,
-            "and_like_neurons": and_like, "shared_neurons": shared,
+            "and_like_neurons": sorted(gates), "shared_neurons": shared,
             "active_neurons": sum(1 for p in peak if p > 1e-6), "per_fact": per_fact, "labels": labels}
 
 
@@ -236,27 +242,31 @@ def train(steps: int | None = None, seed: int = 0, on_step=None, facts=None, dim
     return TrainResult("facts", metrics, losses, config,
                        state={"model": model.state_dict(), "config": config,
                               "facts": [list(f) for f in model.facts]},
-                       details=result)
+                       details={**result, "summary": ["loss", "recall", "facts_recalled", "facts",
+                                                      "false_alarms_on_single_names", "and_like_neurons",
+                                                      "shared_neurons", "active_neurons", "hidden_neurons"]})
 
 
 def report(result: TrainResult):
-    """A table: each fact, its predicted sport and score, and the neurons that fire for it."""
+    """A table: each fact, its predicted sport and score, and the strongest neurons that fire for it."""
     from rich.table import Table
 
     d = result.details
     table = Table(title="Facts recalled by the trained MLP block", title_justify="left")
-    for col in ("fact", "sport", "predicted", "score", "neurons firing (value)"):
+    for col in ("fact", "sport", "predicted", "score", "strongest neurons: value, [AND], facts it fires for"):
         table.add_column(col, justify="right" if col == "score" else "left")
-    and_like, shared = set(d["and_like_neurons"]), set(d["shared_neurons"])
     for entry in d["per_fact"]:
-        neurons = []
-        for j, a in list(zip(entry["neurons"], entry["activations"]))[:6]:
-            tag = "[green]AND[/]" if j in and_like else "[yellow]shared[/]" if j in shared else ""
-            neurons.append(f"{j} ({a:.2f}){' ' + tag if tag else ''}")
+        shown = []
+        for j, a, n in list(zip(entry["neurons"], entry["activations"], entry["fact_counts"]))[:3]:
+            tag = " [green]AND[/]" if j in entry["and_gates"] else ""
+            shown.append(f"#{j} {a:.2f}{tag} ×{n}")
+        more = len(entry["neurons"]) - len(shown)
         mark = "[green]✓[/]" if entry["correct"] else "[red]✗[/]"
         table.add_row(entry["fact"], entry["sport"], f"{entry['predicted']} {mark}", f"{entry['score']:.3f}",
-                      ", ".join(neurons) + (" ..." if len(entry["neurons"]) > 6 else ""))
-    note = (f"AND-like neurons fire for exactly one fact and for no single name ({len(and_like)}); "
-            f"shared neurons fire for facts of different sports ({len(shared)}): the facts are stored in "
-            "superposition, spread over combinations of neurons.")
+                      "; ".join(shown) + (f" (+{more})" if more > 0 else ""))
+    note = (f"{len(d['and_like_neurons'])} of {d['active_neurons']} active neurons act as an AND gate for at least "
+            "one fact (they fire for the full name and for neither name alone); "
+            f"{len(d['shared_neurons'])} fire for facts of different sports. ×n counts the facts a neuron fires "
+            "for: most facts are spread over several neurons and most neurons serve several facts, which is "
+            "superposition.")
     return [table, note]

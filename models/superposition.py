@@ -112,7 +112,8 @@ def train_orthogonal(steps: int | None = None, seed: int = 0, on_step=None, vect
         unit = _unit_rows(v)
     return TrainResult("orthogonal", metrics, losses, config,
                        state={"vectors": unit, "config": config},
-                       details={"before": before, "after": after})
+                       details={"before": before, "after": after,
+                                "summary": ["loss", "vectors", "dim", "welch_bound"]})
 
 
 # ------------------------------------------------------------------------------ toy models
@@ -225,7 +226,7 @@ def train_toy_models(steps: int | None = None, seed: int = 0, on_step=None, spar
               "n_hidden": n_hidden, "batch": batch, "lr": lr, "optimizer": "Adam", "importance": "0.7^i",
               "backend": tg.get_backend()}
     return TrainResult("superposition", metrics, all_losses, config, state={"models": state, "config": config},
-                       details={"runs": rows})
+                       details={"runs": rows, "summary": ["loss", "n_features", "n_hidden"]})
 
 
 # ------------------------------------------------------------------------------ pictures
@@ -276,13 +277,12 @@ def _report_toy(result: TrainResult):
         in_sup = sum(1 for i in run["represented"] if run["superposition"][i] > 0.1)
         table.add_row(run["label"], f"{run['loss']:.4f}", str(len(run["represented"])),
                       f"{run['dims_per_feature']:.3f}", str(in_sup))
-    parts = [table]
-    for run in runs:
-        parts.append(_gram_picture(run))
-    parts.append("Each grid is WᵀW (feature i's row shows its dot products with every feature; blue > 0, "
-                 "red < 0); the bars are ‖W_i‖, coloured by superposition Σ_{j≠i}(Ŵ_i·W_j)² "
-                 "(black: alone in its dimension, yellow: shares it).")
-    return parts
+    from rich.columns import Columns
+
+    legend = ("Each grid is WᵀW: row i holds feature i's dot products W_i·W_j with every feature (shade: size; "
+              "blue > 0, red < 0). The bars are ‖W_i‖: grey when not represented (≤ 0.5), yellow when the "
+              "feature shares its dimensions with others (superposition Σ_{j≠i}(Ŵ_i·W_j)² > 0.1).")
+    return [table, Columns([_gram_picture(run) for run in runs], padding=(1, 3)), legend]
 
 
 def _gram_picture(run: dict):
@@ -294,7 +294,8 @@ def _gram_picture(run: dict):
     grid = Text()
     for i in range(n):
         for j in range(n):
-            grid.append("██", style=_diverging(gram[i][j]))
+            value = gram[i][j]
+            grid.append(_shade(value) * 2, style=_diverging(value))
         grid.append("\n")
     bars = Text()
     for i in range(n):
@@ -311,8 +312,15 @@ def _gram_picture(run: dict):
     return layout
 
 
+_SHADES = " ░▒▓█"
+
+
+def _shade(value: float) -> str:
+    """A block character whose density grows with |value| (so the picture reads without colour too)."""
+    level = min(len(_SHADES) - 1, int(abs(value) * (len(_SHADES) - 1) + 0.5))
+    return _SHADES[level]
+
+
 def _diverging(value: float) -> str:
-    """A colour for a value in [−1, 1]: red for negative, blue for positive, white near zero."""
-    v = max(-1.0, min(1.0, value))
-    fade = int(255 * (1 - abs(v)))
-    return f"on rgb({255},{fade},{fade})" if v < 0 else f"on rgb({fade},{fade},{255})"
+    """A colour for a value in [−1, 1]: red for negative, blue for positive."""
+    return "red" if value < 0 else "blue"

@@ -153,12 +153,14 @@ def _print_results(out, args, module, result, seconds: float, saved: str | None)
     import tinygrad_edu as tg
 
     out.print(f"[bold]loss[/] {sparkline(result.losses, width=min(60, max(10, out.width - 30)))}")
-    settings = ", ".join(f"{k}={v}" for k, v in result.config.items())
+    settings = ", ".join(f"{k}={v}" for k, v in result.config.items() if k != "backend")
     out.print(f"[dim]settings: {settings}; backend {tg.get_backend()}; {seconds:.1f} s[/]")
     table = Table(title=f"{args.model}: results", title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for key, value in result.metrics.items():
+    shown = result.details.get("summary") or list(result.metrics)
+    for key in shown:
+        value = result.metrics[key]
         table.add_row(key.replace("_", " "), _format(value))
     out.print(table)
     report = getattr(module, "report", None)
