@@ -243,11 +243,15 @@ def test_large_tensors_are_summarised_with_corners_and_statistics():
     assert f"min {format_number(0.0)} max {format_number(299.0)} mean {format_number(149.5)}" in text
 
 
-def test_grid_formats_numbers_and_keeps_every_small_value():
-    snap = trace.Snapshot(key=1, name="v", shape=(2, 2), values=(0.0, 1e-6, -12345.0, 0.125))
-    text = rendered(values_grid(snap))
-    for value in (0.0, 1e-6, -12345.0, 0.125):
-        assert format_number(value) in text
+def test_grid_formats_numbers_small_beside_large_and_small_alone():
+    values = (0.0, 1e-6, -12345.0, 0.125)
+    text = rendered(values_grid(trace.Snapshot(key=1, name="v", shape=(2, 2), values=values)))
+    scale = max(abs(v) for v in values)
+    assert [format_number(v, scale) for v in values] == ["0", "0.00", "-1.2e+04", "0.12"]
+    assert all(format_number(v, scale) in text for v in values)
+    tiny = (2e-6, -3e-7)  # a grid of tiny gradients keeps its digits
+    text = rendered(values_grid(trace.Snapshot(key=2, name="g", shape=(2,), values=tiny)))
+    assert "2.0e-06" in text and "-3.0e-07" in text
 
 
 def test_residual_step_shows_basketball_before_and_after():

@@ -63,7 +63,7 @@ def add_display_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = __doc__.split("\n\n", 1)[1] if __doc__ else None
+    parser.description = __doc__.split("\n\n", 1)[1].replace("``", "") if __doc__ else None
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("target", nargs="?", default=DEFAULT_TARGET, metavar="TARGET",
                         help="module:function or path/to/file.py:function (default: the Michael Jordan block)")
