@@ -189,10 +189,9 @@ def _closing(dirs, block):
     from rich.text import Text
 
     before_dirs, before_block = build_block()
-    table = Table(title="basketball in y, before and after the SGD step", title_style="bold",
-                  show_edge=False, title_justify="left")
+    table = Table(title="basketball in y", title_style="bold", show_edge=False, title_justify="left")
     table.add_column("input")
-    table.add_column("before", justify="right")
+    table.add_column("before the step", justify="right")
     table.add_column("after", justify="right")
     readings = {}
     with tg.no_grad():
@@ -205,9 +204,18 @@ def _closing(dirs, block):
     lines = [f"For Michael Jordan the block now adds {mj_after:.2f} of basketball instead of {mj_before:.2f}."]
     leaks = [" ".join(w) for w, (b, a) in readings.items() if w != ("Michael", "Jordan") and a > b + 1e-9]
     if leaks:
+        with tg.no_grad():
+            michael_reads = block.up(dirs.embed(["Michael"])).tolist()[0]
+            bias_adds = dirs.project(block.down.bias)["basketball"]
+        causes = []
+        if michael_reads > 0:
+            causes.append(f"neuron 0 now reads {michael_reads:.2f} for Michael alone, above 0, so the AND "
+                          "gate lets it through")
+        if bias_adds > 0:
+            causes.append(f"the down bias adds {bias_adds:.2f} of basketball to every input")
         lines.append(f"But one step on one example also leaks: {' and '.join(leaks)} now get some basketball "
-                     "too (the biases moved, so the AND gate's threshold slipped). That is why training "
-                     "uses many examples, including ones whose answer is not basketball.")
+                     f"too ({'; '.join(causes)}). That is why training uses many examples, including ones "
+                     "whose answer is not basketball.")
     else:
         lines.append("The other inputs still get none: the AND gate keeps them out.")
     return Panel(Group(_note("9 · After the update", *lines), table), title=" the end ", title_align="left",
