@@ -85,6 +85,9 @@ def test_demo_closing_numbers_are_measured(capsys):
     pre = (w_up[0][0] + lr) + (w_up[0][1] + lr) + b_up[0] + lr
     expected = (1 + lr) * max(pre, 0.0) + lr
     assert re.search(r"Michael Jordan\s+│?\s*1\.00\s+│?\s*" + re.escape(f"{expected:.2f}"), out)
+    michael_alone = (w_up[0][0] + lr) + b_up[0] + lr  # neuron 0 on Michael alone, after the step
+    flat = " ".join(out.replace("│", " ").split())
+    assert f"neuron 0 now reads {michael_alone:.2f} for Michael alone" in flat
 
 
 def test_demo_step_without_a_terminal_prints_everything(capsys, monkeypatch):

@@ -410,3 +410,15 @@ def test_show_prints_every_event_of_a_phase():
     trace.show(tape, console=console, phase="backward")
     text = console.export_text()
     assert text.count("backward ·") == len(tape.backward) and "forward ·" not in text
+
+
+def test_modules_given_alone_or_in_a_list_are_named_without_a_prefix():
+    block = small_block()
+    x = tg.tensor([1.0, 0.0, 1.0])
+    for modules in (block, [block]):
+        with trace.record(modules=modules) as tape:
+            block(x)
+        assert "up.weight" in {s.name for e in tape for s in e.snapshots()}
+    with pytest.raises(TypeError, match="named_parameters"):
+        trace.record(modules=[x]).__enter__()
+    assert autograd.get_recorder() is None
