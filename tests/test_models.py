@@ -26,6 +26,8 @@ def test_random_directions_are_unit_seeded_and_nearly_orthogonal():
     b = Directions.random(["x", "y", "z"], 4000, seed=1)
     c = Directions.random(["x", "y", "z"], 4000, seed=2)
     assert a["x"].tolist() == b["x"].tolist() != c["x"].tolist()
+    d = Directions.random(["x", "y", "z"], 4000, generator=tg.Generator(1))
+    assert d["z"].tolist() == a["z"].tolist()
     for n in a.names:
         assert a.cosine(n, n) == pytest.approx(1.0, abs=1e-12)
     # cos of two random unit vectors has standard deviation 1/sqrt(d) = 0.016: 6 sigma is 0.095.
@@ -49,7 +51,7 @@ def case(example, label):
     return next(c for c in example["cases"] if c["label"] == label)
 
 
-def test_hand_built_and_gate_is_exact_on_orthonormal_directions():
+def test_hand_built_and_gate_is_exact_on_orthonormal_directions(backend):
     ex = mj.hand_built_example()
     assert case(ex, "Michael Jordan")["neurons"][0] == 1.0
     assert case(ex, "Michael Jordan")["output"]["basketball"] == 1.0
@@ -70,7 +72,7 @@ def test_hand_built_and_gate_holds_approximately_in_gpt3_width():
         assert case(ex, label)["neurons"][0] < 0.06
 
 
-def test_fact_store_reaches_full_recall_on_a_small_set():
+def test_fact_store_reaches_full_recall_on_a_small_set(backend):
     result = mj.train(steps=250, seed=0, facts=mj.FACTS[:6], dim=32, d_hidden=16)
     assert result.metrics["recall"] == 1.0
     assert result.metrics["false_alarms_on_single_names"] == 0
@@ -78,7 +80,7 @@ def test_fact_store_reaches_full_recall_on_a_small_set():
 
 
 # ---------------------------------------------------------------------------------------- superposition
-def test_linear_toy_model_keeps_exactly_the_top_m_features():
+def test_linear_toy_model_keeps_exactly_the_top_m_features(backend):
     model, losses = sp.train_toy_model(0.0, steps=400, relu=False, n_features=8, n_hidden=3, batch=64, seed=0)
     stats = sp.toy_model_stats(model.W.tolist())
     assert stats["represented"] == [0, 1, 2]
@@ -93,7 +95,7 @@ def test_sparse_relu_toy_model_packs_more_features_than_dimensions():
     assert len(stats["represented"]) > 3
 
 
-def test_packing_beats_the_random_baseline():
+def test_packing_beats_the_random_baseline(backend):
     result = sp.train_orthogonal(steps=120, seed=0, vectors=40, dim=8)
     m = result.metrics
     assert m["trained_within_85_95"] > m["random_within_85_95"] + 0.2

@@ -104,13 +104,19 @@ def test_repr_prints_the_module_tree():
     assert "(head): Linear(in_features=3, out_features=2, bias=True)" in text
 
 
-def test_state_dict_round_trip_restores_outputs():
+def test_state_dict_round_trip_restores_outputs(backend):
     source, target = Two(), Two()
     target.load_state_dict({k: v * 0 for k, v in source.state_dict().items()})
     x = tg.randn(2, 3, seed=5)
     assert target(x).tolist() != source(x).tolist()
     target.load_state_dict(source.state_dict())
     assert target(x).tolist() == source(x).tolist()
+
+
+def test_load_state_dict_converts_integer_values():
+    lin = nn.Linear(2, 1, seed=0)
+    lin.load_state_dict({"weight": tg.tensor([[1, 2]]), "bias": tg.tensor([3])})
+    assert lin.weight.dtype == "float64" and lin(tg.ones(1, 2)).tolist() == [[6.0]]
 
 
 def test_load_state_dict_names_missing_and_unexpected_keys():
@@ -157,7 +163,7 @@ def test_linear_rejects_wrong_input_width():
         nn.Linear(4, 2, seed=0)(tg.zeros(3, 5))
 
 
-def test_mlp_block_matches_the_formula():
+def test_mlp_block_matches_the_formula(backend):
     block = nn.MLPBlock(3, 2, seed=0)
     x = [0.3, -1.2, 0.8]
     W1, b1 = block.up.weight.tolist(), block.up.bias.tolist()
@@ -207,7 +213,7 @@ def test_transformer_block_gradients(x):
     check_module_gradients(nn.TransformerBlock(4, n_heads=2, d_hidden=6, seed=0), x)
 
 
-def test_embedding_gradient_adds_into_used_rows():
+def test_embedding_gradient_adds_into_used_rows(backend):
     emb = nn.Embedding(4, 2, seed=0)
     out = emb([[1, 3], [1, 0]])
     assert out.shape == (2, 2, 2)
@@ -218,7 +224,7 @@ def test_embedding_gradient_adds_into_used_rows():
         emb([4])
 
 
-def test_attention_is_causal():
+def test_attention_is_causal(backend):
     attn = nn.SelfAttention(4, n_heads=2, seed=0)
     x = tg.randn(5, 4, seed=1)
     changed = tg.cat([x[:3], tg.randn(2, 4, seed=2)], dim=0)

@@ -15,7 +15,7 @@ def set_grad(p, values):
     p.grad = tg.tensor(values)
 
 
-def test_sgd_plain_momentum_and_weight_decay():
+def test_sgd_plain_momentum_and_weight_decay(backend):
     p = param([1.0, -2.0])
     opt = optim.SGD([p], lr=0.1)
     set_grad(p, [0.5, 1.0])
@@ -32,7 +32,7 @@ def test_sgd_plain_momentum_and_weight_decay():
     assert q.tolist() == pytest.approx([0.75 - 0.4625])
 
 
-def test_adam_matches_the_formula_over_three_steps():
+def test_adam_matches_the_formula_over_three_steps(backend):
     lr, (b1, b2), eps = 0.05, (0.8, 0.9), 1e-8
     p = param([0.7, -1.3])
     opt = optim.Adam([p], lr=lr, betas=(b1, b2), eps=eps)
@@ -93,7 +93,7 @@ class UpdateLog:
         self.updates.append((name, rule, before.tolist(), grad.tolist(), after.tolist()))
 
 
-def test_updates_are_recorded_with_dotted_names_and_rule():
+def test_updates_are_recorded_with_dotted_names_and_rule(backend):
     model = nn.Linear(2, 1, seed=0)
     opt = optim.SGD(model.named_parameters(), lr=0.5)
     model(tg.ones(1, 2)).sum().backward()

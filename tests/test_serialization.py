@@ -27,7 +27,7 @@ def test_floats_round_trip_bit_for_bit(tmp_path_factory, values, rows):
         assert a == b and math.copysign(1, a) == math.copysign(1, b)
 
 
-def test_state_dict_round_trip_gives_the_same_model(tmp_path):
+def test_state_dict_round_trip_gives_the_same_model(tmp_path, backend):
     model = nn.TransformerBlock(4, n_heads=2, d_hidden=8, seed=3)
     path = save({"model": model.state_dict(), "step": 7, "note": "hi", "ids": tg.tensor([1, 2]),
                  "mask": tg.tensor([True, False]), "nothing": None}, tmp_path / "m.ckpt")

@@ -66,13 +66,16 @@ class Directions:
         return cls(vectors, dim)
 
     @classmethod
-    def random(cls, names: Iterable[str], dim: int, seed: int = 0) -> "Directions":
-        """Random unit vectors u = g / ||g||, g ~ N(0, I_dim); the same seed gives the same vectors."""
+    def random(cls, names: Iterable[str], dim: int, seed: int = 0, generator=None) -> "Directions":
+        """Random unit vectors u = g / ||g||, g ~ N(0, I_dim); the same seed gives the same vectors.
+
+        ``generator`` (a `tinygrad_edu.Generator`), when given, is used instead of ``seed``.
+        """
         names = _unique_names(names)
         dim = int(dim)
         if dim < 1:
             raise ValueError(f"Directions.random: dim must be >= 1, got {dim}")
-        rng = random.Random(seed)
+        rng = generator.random if generator is not None else random.Random(seed)
         vectors = {}
         for name in names:
             g = [rng.gauss(0.0, 1.0) for _ in range(dim)]

@@ -241,5 +241,8 @@ class Module:
 
 def _assign(param: Tensor, value: Tensor) -> None:
     """Replace the numbers of ``param`` with those of ``value`` (same shape), outside any graph."""
-    param.data = value.detach().contiguous().data
+    value = value.detach()
+    if value.dtype != param.dtype:
+        value = value.to(param.dtype)
+    param.data = value.contiguous().data
     param.grad = None
