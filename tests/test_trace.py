@@ -1,6 +1,5 @@
 """The trace: recording (plain data), rendering with Rich, the graph, and the key-driven stepper."""
 
-import math
 import os
 import re
 import subprocess
@@ -16,7 +15,7 @@ from tinygrad_edu.directions import Directions
 from tinygrad_edu.trace import stepper
 from tinygrad_edu.trace.events import flatten, unflatten
 from tinygrad_edu.trace.graph import graph_tree
-from tinygrad_edu.trace.render import (format_number, make_console, render_event, save_console,
+from tinygrad_edu.trace.render import (format_number, make_console, save_console,
                                        summary_table, values_grid)
 
 
