@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_arguments(command)
         command.add_argument("--backend", choices=["python", "numpy"], default=None,
                              help="where the numbers live (default: $TINYGRAD_EDU_BACKEND or python)")
+        command.add_argument("--export", metavar="FILE", default=None,
+                             help="also save what the command prints as FILE (.svg, .html or .txt)")
         command.set_defaults(run=module.run)
     return parser
 
@@ -34,13 +36,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.export:
+        from .commands import EXPORT_SUFFIXES
+        if not args.export.lower().endswith(EXPORT_SUFFIXES):
+            parser.error(f"--export {args.export}: the file must end in {', '.join(EXPORT_SUFFIXES)}")
     if args.backend:
         from . import set_backend
         try:
             set_backend(args.backend)
         except ImportError as error:
             parser.error(str(error))
-    return args.run(args) or 0
+    code = args.run(args) or 0
+    if args.export:
+        from .commands import recording, save_export
+        if recording:
+            save_export(args.export, title="tinygrad-edu " + " ".join(argv if argv is not None else sys.argv[1:]))
+        else:
+            print(f"tinygrad-edu: {args.command} printed nothing to export", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":
