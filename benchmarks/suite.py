@@ -129,7 +129,8 @@ def _ms(value: float) -> str:
 def _ratio(a: dict, b: dict) -> str:
     if "median_ms" not in a or "median_ms" not in b:
         return "-"
-    return f"{a['median_ms'] / b['median_ms']:.2f}×"
+    ratio = a["median_ms"] / b["median_ms"]
+    return "<0.01×" if ratio < 0.01 else f"{ratio:,.2f}×" if ratio < 100 else f"{ratio:,.0f}×"
 
 
 def render(results: dict, console) -> None:
@@ -155,7 +156,7 @@ def render(results: dict, console) -> None:
         hand_python, hand_numpy = entries.get("hand_python", {}), entries.get("hand_numpy", {})
         for entry in entries.values():
             if "skipped" in entry:
-                table.add_row(entry["label"], "[dim]-[/]", "", "", "", f"[dim]{entry['skipped']}[/]")
+                table.add_row(f"{entry['label']} [dim]({entry['skipped']})[/]", "[dim]-[/]", "", "", "", "")
                 continue
             loss = f"{entry['losses'][-1]:.12f} " + ("[green]✓[/]" if entry["agrees"] else "[red]✗ differs[/]")
             if "median_ms" not in entry:
