@@ -73,12 +73,12 @@ def angle_stats(vectors: tg.Tensor) -> dict:
 def orthogonal_defaults() -> dict:
     """Sizes for the current backend: about a minute on NumPy, a few tens of seconds on pure Python."""
     if tg.get_backend() == "numpy":
-        return {"vectors": 1200, "dim": 100, "steps": 300}
+        return {"vectors": 2000, "dim": 100, "steps": 300}
     return {"vectors": 150, "dim": 15, "steps": 300}
 
 
 def train_orthogonal(steps: int | None = None, seed: int = 0, on_step=None, vectors: int | None = None,
-                     dim: int | None = None, power: float = 1.0, lr: float = 0.01) -> TrainResult:
+                     dim: int | None = None, power: float = 1.0, lr: float = 0.03) -> TrainResult:
     """Optimise ``vectors`` unit vectors in ``dim`` dimensions with Adam on mean |cos|^power."""
     defaults = orthogonal_defaults()
     n = int(vectors or defaults["vectors"])
