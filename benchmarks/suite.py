@@ -56,8 +56,21 @@ def machine(blas_threads: str) -> dict:
 
     return {"python": platform.python_version(), "implementation": platform.python_implementation(),
             "cpus": os.cpu_count(), "numpy": version("numpy"), "torch": version("torch"),
-            "micrograd": version("micrograd"), "blas_threads": blas_threads,
+            "micrograd": version("micrograd"), "blas_threads": blas_threads, "blas_kernel": blas_kernel(),
             "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")}
+
+
+def blas_kernel() -> str | None:
+    """Which BLAS NumPy runs and the processor kernel it picked (needs threadpoolctl; None without it)."""
+    if "numpy" not in sys.modules:
+        return None
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    found = [f"{pool.get('internal_api')} {pool.get('architecture') or ''}".strip()
+             for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    return ", ".join(found) or None
 
 
 def run(sizes=("tiny", "small", "medium", "large"), repeat: int = 30, budget: float = 10.0, only=None,
@@ -67,7 +80,7 @@ def run(sizes=("tiny", "small", "medium", "large"), repeat: int = 30, budget: fl
     have_numpy = importlib.util.find_spec("numpy") is not None
     keys = set(only) if only else set(IMPLEMENTATION_KEYS)
     keys -= {f"tinygrad_edu_{b}" for b in ("python", "numpy") if b not in backends}
-    results = {"machine": machine(blas), "step": "x + W_down·relu(W_up·x + b_up) + b_down; MSE; backward; SGD",
+    results = {"machine": None, "step": "x + W_down·relu(W_up·x + b_up) + b_down; MSE; backward; SGD",
                "learning_rate": mlp_step.LEARNING_RATE, "check_steps": mlp_step.CHECK_STEPS,
                "repeat": repeat, "budget_s": budget, "sizes": {}}
     for size in sizes:
@@ -81,6 +94,7 @@ def run(sizes=("tiny", "small", "medium", "large"), repeat: int = 30, budget: fl
             if log:
                 log(f"backward through {chain:,} ops")
             results["chain"] = [engine_costs.chain_backward(chain, b) for b in engine_backends]
+    results["machine"] = machine(blas)       # now that NumPy is loaded, its BLAS can be named
     results["targets"] = targets(results)
     results["all_agree"] = all(entry.get("agrees", True) for size in results["sizes"].values()
                                for entry in size["results"].values())
@@ -140,7 +154,8 @@ def render(results: dict, console) -> None:
                   f"median of up to {results['repeat']} timed steps (at most {results['budget_s']:g} s each) "
                   f"after a {results['check_steps']}-step loss check.")
     console.print(f"Python {m['python']} · {m['cpus']} CPUs · NumPy {m['numpy'] or '-'} "
-                  f"(BLAS threads: {m['blas_threads']}; OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE'] or 'unset'}) · "
+                  f"(BLAS {m['blas_kernel'] or '?'}, threads: {m['blas_threads']}; "
+                  f"OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE'] or 'unset'}) · "
                   f"PyTorch {m['torch'] or '-'} · micrograd {m['micrograd'] or '-'}")
     for size, data in results["sizes"].items():
         shape = data["shape"]
