@@ -70,10 +70,23 @@ def test_bad_arguments_exit_2_with_usage(capsys, argv, message):
     assert "usage:" in err and message in err
 
 
-def test_unknown_setting_is_a_usage_error(capsys):
-    assert main(["train", "facts", "--steps", "1", "--set", "colour=3"]) == 2
-    err = capsys.readouterr().err
-    assert "no setting 'colour'" in err and "d_hidden" in err
+@pytest.mark.parametrize("setting, message", [
+    ("colour=3", "no setting 'colour'; its settings are: d_hidden, dim, facts, lr"),
+    ("dim=abc", "--set dim=abc: expected an integer"),
+    ("dim=2.5", "--set dim=2.5: expected an integer"),
+    ("lr=fast", "--set lr=fast: expected a number"),
+    ("facts=99", "facts must be between 1 and 20, got 99"),
+])
+def test_bad_settings_are_usage_errors(capsys, setting, message):
+    assert main(["train", "facts", "--steps", "1", "--set", setting]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and "usage:" in captured.err
+    assert captured.out == ""
+
+
+def test_facts_setting_takes_a_count(capsys):
+    payload = run_json(capsys, "facts", "--set", "facts=3")
+    assert payload["metrics"]["facts"] == 3 and payload["config"]["facts"] == 3
 
 
 def test_show_michael_jordan_prints_every_dot_product(capsys):

@@ -88,12 +88,18 @@ def run(args: argparse.Namespace) -> int:
     from . import console as make_console
 
     module, train = _task(args.model)
-    accepted = set(inspect.signature(train).parameters) - _RESERVED
+    parameters = {k: p for k, p in inspect.signature(train).parameters.items() if k not in _RESERVED}
     options = {}
     for key, value in args.settings:
-        if key not in accepted:
+        if key not in parameters:
             return _usage_error(f"--set {key}=...: {args.model} has no setting {key!r}; "
-                                f"its settings are: {', '.join(sorted(accepted))}")
+                                f"its settings are: {', '.join(sorted(parameters))}")
+        default = parameters[key].default
+        problem = _type_problem(default, value)
+        if problem:
+            return _usage_error(f"--set {key}={value}: {problem}")
+        if default is None or (isinstance(default, int) and not isinstance(default, bool)):
+            value = int(value)
         options[key] = value
 
     out = make_console(args)
@@ -114,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with progress:
             result = train(steps=args.steps, seed=args.seed, on_step=on_step, **options)
-    except (TypeError, ValueError) as error:
+    except ValueError as error:       # the models reject impossible sizes with a ValueError
         if isinstance(error, tg.ShapeError):
             raise
         return _usage_error(f"{args.model}: {error}")
@@ -135,6 +141,27 @@ def run(args: argparse.Namespace) -> int:
 
     _print_results(out, args, module, result, seconds, saved)
     return 0
+
+
+def _type_problem(default, value) -> str | None:
+    """Why ``value`` cannot replace a setting whose default is ``default`` (None when it can).
+
+    Settings whose default is None are sizes chosen per backend, or a count: they take integers.
+    """
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "expected true or false"
+    if default is None or isinstance(default, int):
+        return None if is_number and float(value).is_integer() else "expected an integer"
+    if isinstance(default, float):
+        return None if is_number else "expected a number"
+    if isinstance(default, (tuple, list)):
+        ok = is_number or isinstance(value, list) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        return None if ok else "expected a number or a list such as [0.9, 0.99]"
+    if isinstance(default, str):
+        return None if isinstance(value, str) else "expected a word"
+    return None
 
 
 def _json_safe(value):
