@@ -112,18 +112,21 @@ def run(args: argparse.Namespace) -> int:
 
     def on_step(step: int, total: int, loss: float) -> None:
         nonlocal task_id
-        if task_id is None:
+        if task_id is None:         # the bar appears with the first step, so a rejected setting prints none
+            progress.start()
             task_id = progress.add_task(f"train {args.model}", total=total, loss="…")
         progress.update(task_id, completed=step, loss=f"{loss:.4g}")
 
     start = time.perf_counter()
     try:
-        with progress:
-            result = train(steps=args.steps, seed=args.seed, on_step=on_step, **options)
+        result = train(steps=args.steps, seed=args.seed, on_step=on_step, **options)
     except ValueError as error:       # the models reject impossible sizes with a ValueError
         if isinstance(error, tg.ShapeError):
             raise
         return _usage_error(f"{args.model}: {error}")
+    finally:
+        if task_id is not None:
+            progress.stop()
     seconds = time.perf_counter() - start
 
     saved = None
