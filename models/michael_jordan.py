@@ -214,7 +214,7 @@ def evaluate(model: FactStore) -> dict:
             "active_neurons": sum(1 for p in peak if p > 1e-6), "per_fact": per_fact, "labels": labels}
 
 
-def _choose_facts(facts, all_facts=None):
+def choose_facts(facts, all_facts=None):
     """None: every fact; an integer n: the first n; otherwise the given (first, last, sport) triples."""
     all_facts = FACTS if all_facts is None else all_facts
     if facts is None:
@@ -230,7 +230,7 @@ def train(steps: int | None = None, seed: int = 0, on_step=None, facts=None, dim
           d_hidden: int = 32, lr: float = 1e-2) -> TrainResult:
     """Train a fact store with Adam on the full set of examples (full batch) with MSE on the scores."""
     steps = 400 if steps is None else int(steps)
-    facts = _choose_facts(facts)
+    facts = choose_facts(facts)
     model = FactStore(facts, dim, d_hidden, seed=seed)
     inputs, targets, _ = model.examples()
     x = model.embed(inputs)

@@ -22,7 +22,7 @@ import tinygrad_edu.functional as F
 from tinygrad_edu import nn, optim
 
 from . import TrainResult, notify
-from .michael_jordan import FACTS, _choose_facts
+from .michael_jordan import FACTS, choose_facts
 
 __all__ = ["CROSSED_FACTS", "MiniTransformer", "make_corpus", "fact_margins", "fact_accuracy", "ablate_neurons", "train", "report"]
 
@@ -122,7 +122,7 @@ def train(steps: int | None = None, seed: int = 0, on_step=None, d_model: int = 
     if steps is None:   # the NumPy backend is ~50x faster here: spend some of that on a longer run
         steps = 600 if tg.get_backend() == "numpy" else 250
     steps = int(steps)
-    facts = _choose_facts(facts, FACTS + CROSSED_FACTS)
+    facts = choose_facts(facts, FACTS + CROSSED_FACTS)
     vocab, sentences = make_corpus(facts)
     model = MiniTransformer(len(vocab), context=3, d_model=d_model, n_heads=n_heads, d_hidden=d_hidden,
                             layers=layers, seed=seed)
