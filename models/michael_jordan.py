@@ -25,7 +25,7 @@ from tinygrad_edu.directions import Directions
 
 from . import TrainResult, notify
 
-__all__ = ["HAND_BUILT_VOCAB", "HAND_BUILT_CASES", "FACTS", "hand_built_block", "hand_built_example",
+__all__ = ["HAND_BUILT_VOCAB", "HAND_BUILT_CASES", "FACTS", "choose_facts", "hand_built_block", "hand_built_example",
            "FactStore", "train", "report"]
 
 # The hand-built example's vocabulary: the fact's three directions and a few distractors.
