@@ -63,6 +63,15 @@ def test_hand_built_and_gate_is_exact_on_orthonormal_directions(backend):
     assert case(ex, "Michael Jordan")["output"]["Michael"] == 1.0
 
 
+def test_hand_built_block_weights_are_the_lecture_recipe():
+    dirs = Directions.orthonormal(mj.HAND_BUILT_VOCAB)
+    block = mj.hand_built_block(dirs)
+    assert block.up.weight.tolist()[0] == dirs.embed(["Michael", "Jordan"]).tolist()
+    assert block.up.bias.tolist() == [-1.0, -1.0]
+    assert [row[0] for row in block.down.weight.tolist()] == dirs["basketball"].tolist()
+    assert block.down.bias.tolist() == [0.0] * dirs.dim
+
+
 def test_hand_built_and_gate_holds_approximately_in_gpt3_width():
     # d = 12,288 as in GPT-3: random unit vectors, |cos| ≈ 0.009 each, so results are within a few hundredths.
     ex = mj.hand_built_example(dim=12288, seed=0)

@@ -124,8 +124,9 @@ def _render(ex: dict) -> list:
     mj = next(c for c in ex["cases"] if c["label"] == "Michael Jordan")
     others = [c for c in ex["cases"] if c["label"] != "Michael Jordan"]
     worst = max(abs(c["output"]["basketball"]) for c in others)
+    rest = "exactly 0" if worst == 0 else f"at most {worst:.4f} in size"
     parts.append(f"'Michael Jordan' gains basketball: {_fmt(mj['output']['basketball'], exact)}; "
-                 f"every other input's basketball component is at most {worst:.4g} in size.")
+                 f"every other input's basketball component is {rest}.")
     return parts
 
 
