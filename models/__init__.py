@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 
 __all__ = ["TrainResult", "TASKS"]
 
-# The `tinygrad-edu train NAME` names and the module that trains each.
+# The `tinygrad-edu train NAME` names: (module, training function, what it trains).
 TASKS = {
-    "mlp-block": "models.mlp_block",
-    "facts": "models.michael_jordan",
-    "orthogonal": "models.superposition:train_orthogonal",
-    "superposition": "models.superposition:train_toy_models",
-    "transformer": "models.mini_transformer",
+    "mlp-block": ("models.mlp_block", "train", "a student MLP block learns to imitate a teacher block"),
+    "facts": ("models.michael_jordan", "train", "an MLP block learns (first, last) -> sport facts"),
+    "orthogonal": ("models.superposition", "train_orthogonal", "unit vectors pushed towards 90° from each other"),
+    "superposition": ("models.superposition", "train_toy_models",
+                      "toy models of superposition over a sweep of sparsities"),
+    "transformer": ("models.mini_transformer", "train", "a tiny transformer completes fact sentences"),
 }
 
 

@@ -18,15 +18,6 @@ import time
 
 HELP = "train one of the lecture's models (mlp-block, facts, orthogonal, superposition, transformer)"
 
-TASKS = {
-    "mlp-block": ("models.mlp_block", "train", "a student MLP block learns to imitate a teacher block"),
-    "facts": ("models.michael_jordan", "train", "an MLP block learns (first, last) -> sport facts"),
-    "orthogonal": ("models.superposition", "train_orthogonal",
-                   "unit vectors pushed towards 90° from each other"),
-    "superposition": ("models.superposition", "train_toy_models",
-                      "toy models of superposition over a sweep of sparsities"),
-    "transformer": ("models.mini_transformer", "train", "a tiny transformer completes fact sentences"),
-}
 # Settings the command line owns; --set may not override them.
 _RESERVED = {"steps", "seed", "on_step"}
 
@@ -54,6 +45,8 @@ def _setting(text: str) -> tuple[str, object]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from models import TASKS
+
     parser.add_argument("model", choices=list(TASKS), metavar="NAME",
                         help="; ".join(f"{k}: {v[2]}" for k, v in TASKS.items()))
     parser.add_argument("--steps", type=_positive_int, default=None,
@@ -68,6 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _task(name: str):
+    from models import TASKS
+
     module_name, function_name, _ = TASKS[name]
     module = importlib.import_module(module_name)
     return module, getattr(module, function_name)
