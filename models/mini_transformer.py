@@ -24,7 +24,8 @@ from tinygrad_edu import nn, optim
 from . import TrainResult, notify
 from .michael_jordan import FACTS, choose_facts
 
-__all__ = ["CROSSED_FACTS", "MiniTransformer", "make_corpus", "fact_margins", "fact_accuracy", "ablate_neurons", "train", "report"]
+__all__ = ["CROSSED_FACTS", "MiniTransformer", "make_corpus", "fact_margins", "fact_accuracy", "ablate_neurons",
+           "train", "report"]
 
 VERB = "plays"
 

@@ -17,7 +17,7 @@
    each zero with probability S (the sparsity), importance I_i = 0.7^i; compressed to m < n dimensions
    and read back:
 
-       h = W x   (W: m × n)        x′ = ReLU(Wᵀ h + b)        loss = mean over the batch of Σ_i I_i (x_i − x′_i)²
+       h = W x   (W: m × n)      x′ = ReLU(Wᵀ h + b)      loss = mean over the batch of Σ_i I_i (x_i − x′_i)²
 
    The linear model (no ReLU) always keeps exactly the m most important features. The ReLU model
    matches it when features are dense and packs more and more features into the m dimensions as S
