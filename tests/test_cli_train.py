@@ -112,3 +112,22 @@ def test_sparkline_shape():
     assert line == "4 █▆▃▁ 1"
     assert sparkline([1000.0, 1.0], width=2).endswith("(log scale)")
     assert sparkline([]) == "(no steps)"
+
+
+def test_backends_give_the_same_numbers(capsys):
+    import importlib.util
+
+    import tinygrad_edu as tg
+
+    if importlib.util.find_spec("numpy") is None:
+        pytest.skip("the NumPy backend needs numpy")
+    BACKENDS = ["python", "numpy"]
+    previous = tg.get_backend()
+    try:
+        runs = {b: run_json(capsys, "transformer", "--backend", b)["metrics"] for b in BACKENDS}
+    finally:
+        tg.set_backend(previous)
+    first, *others = runs.values()
+    for other in others:
+        assert other["loss"] == pytest.approx(first["loss"], rel=1e-9)
+        assert other["fact_accuracy"] == first["fact_accuracy"]
