@@ -153,8 +153,13 @@ def toy_model_stats(W_rows: list) -> dict:
     frob2 = math.fsum(x * x for x in norms)
     gram = [[math.fsum(a * b for a, b in zip(columns[i], columns[j])) for j in range(n)] for i in range(n)]
     represented = [i for i in range(n) if norms[i] > 0.5]
+    # Antipodal pairs: two represented features pointing in opposite directions (cos < −0.9), the first
+    # geometry the paper finds as sparsity grows.
+    antipodal = [(i, j) for a, i in enumerate(represented) for j in represented[a + 1:]
+                 if gram[i][j] / (norms[i] * norms[j]) < -0.9]
     return {"norms": norms, "superposition": superposition, "represented": represented,
-            "dims_per_feature": m / frob2 if frob2 > 0 else float("inf"), "gram": gram}
+            "dims_per_feature": m / frob2 if frob2 > 0 else float("inf"), "gram": gram,
+            "antipodal_pairs": antipodal}
 
 
 def _batch(batch: int, n: int, sparsity: float, generator) -> tg.Tensor:
@@ -222,6 +227,7 @@ def train_toy_models(steps: int | None = None, seed: int = 0, on_step=None, spar
         metrics[f"{key}_represented"] = len(row["represented"])
         metrics[f"{key}_dims_per_feature"] = row["dims_per_feature"]
         metrics[f"{key}_loss"] = row["loss"]
+        metrics[f"{key}_antipodal_pairs"] = len(row["antipodal_pairs"])
     config = {"steps": steps, "seed": seed, "sparsities": list(sparsities), "n_features": n_features,
               "n_hidden": n_hidden, "batch": batch, "lr": lr, "optimizer": "Adam", "importance": "0.7^i",
               "backend": tg.get_backend()}
@@ -271,12 +277,14 @@ def _report_toy(result: TrainResult):
     c = result.config
     table = Table(title=f"Toy models: {c['n_features']} features in {c['n_hidden']} dimensions, "
                         "importance 0.7^i", title_justify="left")
-    for col in ("model", "loss", "represented (‖W_i‖>0.5)", "dims / feature", "features in superposition"):
-        table.add_column(col, justify="left" if col == "model" else "right")
+    for col in ("model", "loss", "represented (‖W_i‖>0.5)", "dims / feature", "features in superposition",
+                "antipodal pairs"):
+        table.add_column(col, justify="left" if col in ("model", "antipodal pairs") else "right")
     for run in runs:
         in_sup = sum(1 for i in run["represented"] if run["superposition"][i] > 0.1)
+        pairs = " ".join(f"{i}↔{j}" for i, j in run["antipodal_pairs"])
         table.add_row(run["label"], f"{run['loss']:.4f}", str(len(run["represented"])),
-                      f"{run['dims_per_feature']:.3f}", str(in_sup))
+                      f"{run['dims_per_feature']:.3f}", str(in_sup), pairs)
     from rich.columns import Columns
 
     legend = ("Each grid is WᵀW: row i holds feature i's dot products W_i·W_j with every feature (shade: size; "

@@ -104,6 +104,15 @@ def test_sparse_relu_toy_model_packs_more_features_than_dimensions():
     assert len(stats["represented"]) > 3
 
 
+def test_toy_model_stats_on_a_hand_made_matrix():
+    # features 0 and 1 antipodal in dimension 0, feature 2 alone in dimension 1, feature 3 absent
+    stats = sp.toy_model_stats([[1.0, -1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.1]])
+    assert stats["represented"] == [0, 1, 2]
+    assert stats["antipodal_pairs"] == [(0, 1)]
+    assert stats["superposition"][0] == pytest.approx(1.0) and stats["superposition"][2] == pytest.approx(0.01)
+    assert stats["dims_per_feature"] == pytest.approx(2 / 3.01)
+
+
 def test_packing_beats_the_random_baseline(backend):
     result = sp.train_orthogonal(steps=120, seed=0, vectors=40, dim=8)
     m = result.metrics
