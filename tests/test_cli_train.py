@@ -48,6 +48,15 @@ def test_save_writes_a_loadable_checkpoint(capsys, tmp_path):
     assert state["config"]["d_hidden"] == 8
 
 
+def test_unwritable_checkpoint_path_is_a_clear_error(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code = main(["train", "mlp-block", "--steps", "1", "--json", *SMALL["mlp-block"],
+                 "--save", str(blocker / "sub" / "c.json")])
+    assert code == 1
+    assert "cannot write the checkpoint" in capsys.readouterr().err
+
+
 def test_human_output_has_sparkline_table_and_report(capsys):
     assert main(["train", "orthogonal", "--steps", "4", "--width", "100", *SMALL["orthogonal"]]) == 0
     out = capsys.readouterr().out

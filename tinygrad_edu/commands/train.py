@@ -126,7 +126,12 @@ def run(args: argparse.Namespace) -> int:
 
     saved = None
     if args.save:
-        saved = str(tg.save(result.state, args.save))
+        try:
+            saved = str(tg.save(result.state, args.save))
+        except OSError as error:
+            print(f"tinygrad-edu train: cannot write the checkpoint {args.save}: {error.strerror or error}",
+                  file=sys.stderr)
+            return 1
 
     if args.json:
         payload = {"model": args.model, "seed": args.seed, "backend": tg.get_backend(),
