@@ -315,7 +315,7 @@ def run_size(size: str, repeat: int = 30, budget: float = 10.0, only=None, log=N
     for impl in chosen:
         why = impl.missing()
         if why is None and impl.max_size is not None and order.index(size) > order.index(impl.max_size):
-            why = f"not run above {impl.max_size}: a step takes minutes"
+            why = f"only up to {impl.max_size}: a step would take minutes"
         if why is not None:
             results[impl.key]["skipped"] = why
         else:

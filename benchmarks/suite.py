@@ -169,9 +169,11 @@ def render(results: dict, console) -> None:
         table.add_column(f"loss after {results['check_steps']} steps", justify="right")
         entries = data["results"]
         hand_python, hand_numpy = entries.get("hand_python", {}), entries.get("hand_numpy", {})
+        skipped = [f"{entry['label']}: {entry['skipped']}" for entry in entries.values() if "skipped" in entry]
+        if skipped:
+            table.caption, table.caption_justify = "Not run: " + "; ".join(skipped), "left"
         for entry in entries.values():
             if "skipped" in entry:
-                table.add_row(f"{entry['label']} [dim]({entry['skipped']})[/]", "[dim]-[/]", "", "", "", "")
                 continue
             loss = f"{entry['losses'][-1]:.12f} " + ("[green]✓[/]" if entry["agrees"] else "[red]✗ differs[/]")
             if "median_ms" not in entry:
