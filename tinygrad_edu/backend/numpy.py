@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from .python import broadcast_shapes, promote  # noqa: F401  (the same rules on both backends)
+from .python import promote   # bool < int64 < float64, as on the pure-Python backend
 
 name = "numpy"
 
@@ -27,10 +27,6 @@ _NUMPY_DTYPE = {FLOAT64: np.dtype(np.float64), INT64: np.dtype(np.int64), BOOL: 
 _DTYPE_NAME = {dtype: dtype_name for dtype_name, dtype in _NUMPY_DTYPE.items()}
 _GELU_C = math.sqrt(2.0 / math.pi)
 _quietly = np.errstate(all="ignore")   # a decorator: inf and nan are results here, not warnings
-
-
-def _dtype_of(number) -> str:
-    return BOOL if isinstance(number, bool) else FLOAT64 if isinstance(number, float) else INT64
 
 
 class Array:
