@@ -159,6 +159,70 @@ def test_numpy_arrays_come_in_as_copies_with_our_dtypes():
 
 
 # ================================================================================================
+# The pure-Python backend reads any view as its strides say (its fast paths against the definition)
+# ================================================================================================
+
+
+@st.composite
+def _python_views(draw):
+    """A view of a numbered storage after a few permutes, strided slices, new axes and expands."""
+    from tinygrad_edu.backend import python as P
+    shape = draw(tgst.shapes(0, 3, min_side=1, max_side=4))
+    view = P.from_flat([float(i) for i in range(math.prod(shape))], shape)
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["permute", "slice", "expand"]))
+        if kind == "permute" and view.ndim > 1:
+            view = view.permute(tuple(draw(st.permutations(range(view.ndim)))))
+        elif kind == "slice" and view.ndim > 0:
+            key = []
+            for side in view.shape:
+                start = draw(st.integers(0, side - 1))
+                key.append(slice(start, draw(st.integers(start + 1, side)), draw(st.integers(1, 3))))
+            view = view[tuple(key)]
+        elif kind == "expand":
+            at = draw(st.integers(0, view.ndim))
+            view = view[(slice(None),) * at + (None,)]                    # a new axis of size 1 ...
+            view = view.expand(view.shape[:at] + (draw(st.integers(1, 3)),) + view.shape[at + 1:])   # ... stretched
+    return view
+
+
+def _by_definition(view) -> list:
+    """Element (i0, i1, ...) sits at storage[offset + i0*stride0 + i1*stride1 + ...]."""
+    import itertools
+    return [view.storage[view.offset + sum(i * s for i, s in zip(index, view.strides))]
+            for index in itertools.product(*(range(side) for side in view.shape))]
+
+
+@given(_python_views())
+def test_python_backend_reads_any_view_as_its_strides_say(view):
+    expected = _by_definition(view)
+    assert view.flat() == expected
+    assert view.contiguous().flat() == expected and view.contiguous().is_contiguous()
+    assert view.flat() is not view.storage
+    if view.ndim == 2:
+        assert [v for row in view._rows() for v in row] == expected
+    if view.ndim >= 1:
+        assert view.sum((view.ndim - 1,)).flat() == [sum(expected[i:i + view.shape[-1]])
+                                                      for i in range(0, len(expected), view.shape[-1])]
+
+
+@given(_python_views(), st.data())
+def test_python_backend_writes_through_a_strided_view_as_its_strides_say(view, data):
+    from tinygrad_edu.backend import python as P
+    target = P.full(view.shape, 0.0).contiguous()
+    if view.ndim == 0:
+        key = ()
+    else:
+        key = tuple(slice(data.draw(st.integers(0, side - 1)), None, data.draw(st.integers(1, 2))) for side in view.shape)
+    window = target[key]
+    values = P.from_flat([float(100 + i) for i in range(window.size)], window.shape)
+    target[key] = values
+    assert _by_definition(target[key]) == values.flat()
+    written = set(window._positions())
+    assert all(v == 0.0 for p, v in enumerate(target.storage) if p not in written)
+
+
+# ================================================================================================
 # The same numbers on both backends: every op, every gradient
 # ================================================================================================
 
