@@ -691,7 +691,7 @@ class Tensor:
         if isinstance(indices, Tensor):
             if indices.dtype == float64:
                 raise IndexError(f"getitem: index tensor must be int64, got {indices.dtype}")
-            index_shape, flat = indices.shape, [int(i) for i in _flat_list(indices.tolist())]
+            index_shape, flat = indices.shape, [int(i) for i in indices.data.flat()]
         else:
             index_shape, flat = (len(indices),), list(indices)
         if self.ndim == 0:
@@ -729,15 +729,6 @@ class Tensor:
         if not -ndim <= dim < ndim:
             raise ShapeError(f"stack: dim {dim} is out of range for {ndim} dimensions")
         return Tensor.cat([t.unsqueeze(dim % ndim) for t in tensors], dim % ndim)
-
-
-def _flat_list(nested) -> list:
-    if not isinstance(nested, list):
-        return [nested]
-    out = []
-    for item in nested:
-        out.extend(_flat_list(item))
-    return out
 
 
 autograd.Tensor = Tensor
