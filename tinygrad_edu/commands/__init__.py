@@ -6,6 +6,8 @@ consoles record, and ``cli.main`` writes what they printed to FILE (.svg, .html 
 """
 from __future__ import annotations
 
+import argparse
+
 EXPORT_SUFFIXES = (".svg", ".html", ".txt")
 recording = []   # the consoles made for --export in this run, in order
 
@@ -36,3 +38,14 @@ def save_export(path: str, title: str) -> None:
             made.save_html(path)
         else:
             made.save_text(path)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (a bad one is a usage error, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value

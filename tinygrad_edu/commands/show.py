@@ -4,30 +4,22 @@ from __future__ import annotations
 import argparse
 import json
 
+from . import positive_int
+
 HELP = "show a hand-built example (michael-jordan: the MLP block that stores a fact)"
 
 EXAMPLES = ["michael-jordan"]
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("example", choices=EXAMPLES, help="which example to show")
-    parser.add_argument("--dim", type=_positive_int, default=12288,
+    parser.add_argument("--dim", type=positive_int, default=12288,
                         help="dimension of the random unit vectors (default 12288, GPT-3's d_model)")
     parser.add_argument("--exact-only", action="store_true",
                         help="show only the orthonormal version (exact numbers)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random directions (default 0)")
     parser.add_argument("--json", action="store_true", help="print the numbers as one JSON object instead")
-    parser.add_argument("--width", type=_positive_int, default=None, help="output width in characters")
+    parser.add_argument("--width", type=positive_int, default=None, help="output width in characters")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,20 +16,12 @@ import math
 import sys
 import time
 
+from . import positive_int
+
 HELP = "train one of the lecture's models (mlp-block, facts, orthogonal, superposition, transformer)"
 
 # Settings the command line owns; --set may not override them.
 _RESERVED = {"steps", "seed", "on_step"}
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def _setting(text: str) -> tuple[str, object]:
@@ -49,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("model", choices=list(TASKS), metavar="NAME",
                         help="; ".join(f"{k}: {v[2]}" for k, v in TASKS.items()))
-    parser.add_argument("--steps", type=_positive_int, default=None,
+    parser.add_argument("--steps", type=positive_int, default=None,
                         help="optimisation steps (default: the model's own, chosen for the backend)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0): same seed, same numbers")
     parser.add_argument("--json", action="store_true",
@@ -57,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save", metavar="PATH", default=None, help="write a checkpoint of the trained model here")
     parser.add_argument("--set", dest="settings", type=_setting, action="append", default=[], metavar="KEY=VALUE",
                         help="a model-specific setting, e.g. --set dim=32 --set lr=0.005 (repeatable)")
-    parser.add_argument("--width", type=_positive_int, default=None, help="output width in characters")
+    parser.add_argument("--width", type=positive_int, default=None, help="output width in characters")
 
 
 def _task(name: str):
