@@ -49,3 +49,24 @@ def test_export_writes_what_the_command_printed(tmp_path, capsys, suffix, marker
 def test_the_module_runs_as_python_dash_m():
     done = subprocess.run([sys.executable, "-m", "tinygrad_edu", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "demo" in done.stdout
+
+
+def test_demo_pages_shows_only_the_pages_asked_for(capsys):
+    from tinygrad_edu.commands import demo  # noqa: F401  (the command exists)
+    assert cli.main(["demo", "--pages", "4", "--width", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "step 4 of" in out and "h = relu(u)" in out
+    assert "step 3 of" not in out and "step 5 of" not in out and "computation graph" not in out
+
+
+def test_pages_beyond_the_last_is_an_error(capsys):
+    assert cli.main(["demo", "--pages", "999"]) == 2
+    assert "there are only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad", ["x", "0", "5-3"])
+def test_a_malformed_page_range_is_a_usage_error(capsys, bad):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["trace", "--pages", bad])
+    assert stop.value.code == 2
+    assert "--pages" in capsys.readouterr().err

@@ -24,9 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_arguments(command)
         command.add_argument("--backend", choices=["python", "numpy"], default=None,
                              help="where the numbers live (default: $TINYGRAD_EDU_BACKEND or python)")
-        command.add_argument("--export", metavar="FILE", default=None,
-                             help="also save what the command prints as FILE (.svg, .html or .txt)")
-        command.set_defaults(run=module.run)
+        if not getattr(module, "SAVES_OUTPUT", False):
+            command.add_argument("--export", metavar="FILE", default=None,
+                                 help="also save what the command prints as FILE (.svg, .html or .txt)")
+        command.set_defaults(run=module.run, export=None)
     return parser
 
 

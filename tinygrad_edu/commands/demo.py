@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 
 HELP = "the Michael Jordan MLP block as a story: forward, one backward pass, one SGD update"
+SAVES_OUTPUT = True  # has its own --save FILE, so the global --export is not added
 
 NAMES = ("Michael", "Jordan", "basketball", "Phelps", "swimming")
 LEARNING_RATE = 0.1

@@ -26,6 +26,7 @@ from typing import Sequence
 from ..trace.events import PHASES
 
 HELP = "record a computation and show each forward, backward and update step (--step to drive it)"
+SAVES_OUTPUT = True  # has its own --save FILE, so the global --export is not added
 
 DEFAULT_TARGET = "tinygrad_edu.commands.demo:michael_jordan"
 MIN_WIDTH = 40
@@ -60,6 +61,8 @@ def add_display_arguments(parser: argparse.ArgumentParser) -> None:
                         help="draw for this many columns (default: the terminal's width)")
     parser.add_argument("--save", type=save_argument, default=None, metavar="FILE",
                         help="also write everything shown to FILE (.svg, .html or .txt)")
+    parser.add_argument("--pages", type=pages_argument, default=None, metavar="N[-M]",
+                        help="show only page N (or pages N to M), without the summary and graph")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,13 +77,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def make_command_console(args):
     """The console the command prints to (the shared one for commands, honouring --width)."""
-    try:
-        from . import console
-    except ImportError:  # the shared helper is missing: a plain console does the same job
-        from rich.console import Console
-
-        return Console(width=getattr(args, "width", None))
+    from . import console
     return console(args)
+
+
+def pages_argument(text: str) -> tuple[int, int]:
+    """``--pages``: one page number (``4``) or a range (``2-5``), counted from 1."""
+    first, _, last = text.partition("-")
+    try:
+        start, stop = int(first), int(last or first)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--pages takes a page number or a range such as 2-5, got {text!r}") from None
+    if start < 1 or stop < start:
+        raise argparse.ArgumentTypeError(f"--pages {text}: pages count from 1 and a range goes upwards")
+    return start, stop
 
 
 def present(args, pages: Sequence, graph=None, summary=None, title: str = "tinygrad-edu trace",
@@ -90,6 +100,12 @@ def present(args, pages: Sequence, graph=None, summary=None, title: str = "tinyg
     from ..trace.render import make_console, save_console
 
     stdin = stdin if stdin is not None else sys.stdin
+    if getattr(args, "pages", None):
+        start, stop = args.pages
+        if stop > len(pages):
+            print(f"tinygrad-edu: --pages {start}-{stop}: there are only {len(pages)} pages", file=sys.stderr)
+            return 2
+        pages, graph, summary = list(pages)[start - 1:stop], None, None
     console = make_command_console(args)
     interactive = bool(getattr(args, "step", False)) and _is_tty(stdin) and console.is_terminal
     if interactive:
