@@ -9,8 +9,9 @@ Every differentiable op is a ``Function`` subclass with two static methods::
 instance (``ctx``) that made it, and ``ctx`` remembers the input tensors. Nothing points back from an
 input to its output, so the graph is freed by reference counting as soon as the loss is dropped.
 
-Broadcasting is undone here, once, for every op: ``apply`` broadcasts the inputs of a multi-input op to
-one shape before ``forward``, and ``backward`` sums each input's gradient back to that input's shape.
+Broadcasting is undone here, once, for every op: the array kernels broadcast as NumPy does, so an op's
+gradient for an input comes back in the output's shape, and ``run_backward`` sums it back to the input's
+shape (``sum_to_shape``). No op has to think about it.
 """
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ class Function:
     whether input ``i`` wants a gradient, so ``backward`` may skip work.
     """
 
-    broadcast = True          # multi-input ops see their inputs broadcast to one shape
+    broadcast = True          # multi-input elementwise op: inputs combine by NumPy's broadcasting rule
     formula = ""              # shown by the trace, e.g. "z = x * y"
     backward_formula = ""     # e.g. "∂L/∂x = ∂L/∂z ⊙ y"
 
@@ -101,25 +102,28 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run ``forward`` on the inputs' arrays and, when any input requires grad, record the graph."""
-        tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in inputs)
+        tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
         arrays = [t.data for t in tensors]
         if len(arrays) > 1:
             kind = type(arrays[0])
             for array in arrays:
                 if type(array) is not kind:           # two backends' arrays cannot meet in one kernel
                     raise _mixed_backends(cls.__name__.lower(), arrays)
-            if cls.broadcast:
-                arrays = broadcast_inputs(cls.__name__.lower(), tensors, arrays)
         ctx = cls()
-        ctx.needs_input_grad = needs = tuple(t.requires_grad for t in tensors)
+        ctx.needs_input_grad = needs = [t.requires_grad for t in tensors]
         ctx.options = options
-        requires_grad = _grad_enabled and True in needs
-        out = Tensor._wrap(cls.forward(ctx, *arrays, **options), requires_grad)
-        if requires_grad:
+        try:
+            out = Tensor._wrap(cls.forward(ctx, *arrays, **options))
+        except ValueError:
+            if cls.broadcast and len(arrays) > 1:     # say which shapes clash, naming the op
+                broadcast_inputs(cls.__name__.lower(), tensors, arrays)
+            raise
+        if _grad_enabled and True in needs:
+            out.requires_grad = True
             ctx.parents = tensors
             out._ctx = ctx
         if _recorder is not None:
-            _recorder.on_forward(ctx, tensors, out, options)
+            _recorder.on_forward(ctx, tuple(tensors), out, options)
         return out
 
 
@@ -187,7 +191,8 @@ def run_backward(root, gradient) -> None:
         input_grads = ctx.backward(ctx, grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
-        input_grads = tuple(None if g is None or not p.requires_grad else sum_to_shape(g, p.shape)
+        input_grads = tuple(None if g is None or not p.requires_grad else
+                            g if g.shape == p.data.shape else sum_to_shape(g, p.data.shape)
                             for p, g in zip(ctx.parents, input_grads))
         if _recorder is not None:
             _recorder.on_backward(ctx, tensor, grad, input_grads)

@@ -7,8 +7,8 @@ Read this file top to bottom as the chain rule. For an op ``z = f(x, y)`` and a 
 
 ``forward`` and ``backward`` work on backend arrays (lists or NumPy arrays behind one interface:
 ``+ - * /``, ``exp``, ``sum``, ``matmul``, views ...), never on Tensors, so nothing here is recorded twice.
-Inputs of a multi-input op arrive already broadcast to one shape; ``autograd`` sums each gradient back
-to its input's shape, so no op below has to think about broadcasting.
+The array kernels broadcast as NumPy does, so ``grad * y`` already has the output's shape; ``autograd``
+sums each gradient back to its input's shape, so no op below has to think about broadcasting.
 
 Everything else (``mean``, ``softmax``, ``layer_norm`` ...) is composed from these in ``tensor.py`` and
 ``functional.py`` and gets its gradient for free.
@@ -224,7 +224,7 @@ class Clamp(Function):
 
 
 # ================================================================================================
-# Elementwise, two or three inputs (already broadcast to one shape)
+# Elementwise, two or three inputs (broadcast together as NumPy does)
 # ================================================================================================
 
 

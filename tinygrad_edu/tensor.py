@@ -409,10 +409,7 @@ class Tensor:
     def _operand(self, other) -> "Tensor":
         """Wrap a Python number so it can meet this tensor in a binary op (keeping an int tensor int)."""
         if isinstance(other, Tensor):
-            if backend_of(other.data) is not backend_of(self.data):
-                raise ValueError(f"cannot combine a tensor on the {self.backend} backend with one on the "
-                                 f"{other.backend} backend: move one with Tensor(t.tolist())")
-            return other
+            return other              # Function.apply checks that both live on one backend
         if isinstance(other, bool) or not isinstance(other, numbers.Real):
             if hasattr(other, "__array_interface__"):
                 return Tensor(other)
@@ -485,6 +482,8 @@ class Tensor:
     # comparisons: bool tensors, never part of the graph
     def _compare(self, other, fn) -> "Tensor":
         other = self._operand(other)
+        if type(other.data) is not type(self.data):
+            raise autograd._mixed_backends("comparison", [self.data, other.data])
         broadcast_inputs("comparison", (self, other), [self.data, other.data])
         return Tensor._wrap(fn(self.data, other.data))
 
@@ -554,10 +553,12 @@ class Tensor:
         inner_b = b[0] if len(b) == 1 else b[-2]
         if inner_a != inner_b:
             raise ShapeError(f"matmul: {a} @ {b}: inner sizes {inner_a} and {inner_b} differ")
-        try:
-            _broadcast_shapes(a[:-2], b[:-2])
-        except ValueError:
-            raise ShapeError(f"matmul: {a} @ {b}: batch shapes {a[:-2]} and {b[:-2]} cannot be broadcast") from None
+        if len(a) > 2 or len(b) > 2:
+            try:
+                _broadcast_shapes(a[:-2], b[:-2])
+            except ValueError:
+                raise ShapeError(f"matmul: {a} @ {b}: batch shapes {a[:-2]} and {b[:-2]} "
+                                 "cannot be broadcast") from None
         return ops.MatMul.apply(self, other)
 
     def dot(self, other) -> "Tensor":
@@ -612,7 +613,9 @@ class Tensor:
     @property
     def T(self) -> "Tensor":
         """All axes reversed (the matrix transpose for 2-D): a view."""
-        return self.permute(tuple(reversed(range(self.ndim))))
+        if self.ndim < 2:
+            return self
+        return ops.Permute.apply(self, order=tuple(reversed(range(self.ndim))))
 
     @property
     def mT(self) -> "Tensor":
