@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from contextlib import contextmanager
 
 NAMES = ("python", "numpy")
 _current = None
