@@ -550,7 +550,7 @@ def test_bench_json_has_a_checked_loss_and_a_time_for_each_implementation(capsys
 
 @pytest.mark.parametrize("argv, message", [
     (["--sizes", "huge"], "unknown size huge"),
-    (["--repeat", "0"], "must be at least 1"),
+    (["--repeat", "0"], "expected a positive integer, got 0"),
     (["--budget", "soon"], "expected a number of seconds"),
     (["--chain", "-5"], "must be 0 (skip) or more"),
 ])

@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from . import positive_int
+
 HELP = "time a training step of the MLP block on both backends, against hand-written code, micrograd and PyTorch"
 
 SIZE_NAMES = ("tiny", "small", "medium", "large")
@@ -24,16 +26,6 @@ def _sizes(text: str) -> tuple:
         raise argparse.ArgumentTypeError(f"unknown size {', '.join(unknown) or repr(text)}: "
                                          f"choose from {','.join(SIZE_NAMES)}")
     return names
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _positive_float(text: str) -> float:
@@ -60,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", type=_sizes, default=SIZE_NAMES, metavar="LIST",
                         help="comma-separated sizes (batch, d_model, d_hidden): tiny (4, 8, 32), "
                              "small (16, 32, 128), medium (32, 64, 256), large (64, 256, 1024); default: all")
-    parser.add_argument("--repeat", type=_positive_int, default=30, metavar="N",
+    parser.add_argument("--repeat", type=positive_int, default=30, metavar="N",
                         help="timed steps per implementation and size, at most (default 30)")
     parser.add_argument("--budget", type=_positive_float, default=10.0, metavar="SECONDS",
                         help="stop timing an implementation after this long, once it has one step (default 10)")
@@ -69,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-engine", action="store_true",
                         help="skip the trace-hook and op-chain measurements")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    parser.add_argument("--width", type=_positive_int, default=None, help="width of the tables in characters")
+    parser.add_argument("--width", type=positive_int, default=None, help="width of the tables in characters")
 
 
 def _benchmarks():

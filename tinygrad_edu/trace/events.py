@@ -188,10 +188,14 @@ class ForwardEvent(Event):
             yield self.output
 
     def _symbol_map(self) -> dict[str, str]:
-        if len(self.symbols) != len(self.inputs) + 1 or self.output is None:
-            return {}
-        names = [s.name for s in self.inputs] + [self.output.name]
-        return dict(zip(self.symbols, names))
+        return _bind_symbols(self.symbols, self.inputs, self.output)
+
+
+def _bind_symbols(symbols, inputs, output) -> dict[str, str]:
+    """The formula's letters (inputs first, then the output) -> the tensors' names; {} when they don't line up."""
+    if len(symbols) != len(inputs) + 1 or output is None:
+        return {}
+    return dict(zip(symbols, [s.name for s in inputs] + [output.name]))
 
 
 @dataclass
@@ -226,10 +230,7 @@ class BackwardEvent(Event):
                 yield snap
 
     def _symbol_map(self) -> dict[str, str]:
-        if len(self.symbols) != len(self.inputs) + 1 or self.output is None:
-            return {}
-        names = [s.name for s in self.inputs] + [self.output.name]
-        return dict(zip(self.symbols, names))
+        return _bind_symbols(self.symbols, self.inputs, self.output)
 
 
 @dataclass
