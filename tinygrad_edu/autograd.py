@@ -26,32 +26,34 @@ broadcast_inputs = None
 
 
 # ---- switches --------------------------------------------------------------------------------
-class no_grad(contextlib.ContextDecorator):
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Record the graph (True) or not (False) inside a ``with`` block or a decorated function."""
+
+    def __init__(self, mode: bool):
+        self.mode = mode
+
+    def __enter__(self):
+        global _grad_enabled
+        self.previous, _grad_enabled = _grad_enabled, self.mode
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.previous
+        return False
+
+
+class no_grad(set_grad_enabled):
     """Inside ``with no_grad():`` (or a function decorated ``@no_grad()``) no graph is recorded."""
 
-    def __enter__(self):
-        global _grad_enabled
-        self.previous = _grad_enabled
-        _grad_enabled = False
-
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.previous
-        return False
+    def __init__(self):
+        super().__init__(False)
 
 
-class enable_grad(contextlib.ContextDecorator):
+class enable_grad(set_grad_enabled):
     """Turn recording back on inside a ``no_grad`` block."""
 
-    def __enter__(self):
-        global _grad_enabled
-        self.previous = _grad_enabled
-        _grad_enabled = True
-
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.previous
-        return False
+    def __init__(self):
+        super().__init__(True)
 
 
 def is_grad_enabled() -> bool:
