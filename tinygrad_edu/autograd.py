@@ -17,12 +17,24 @@ from __future__ import annotations
 
 import contextlib
 
+from .backend.python import broadcast_shapes
+from .errors import ShapeError
+
 _grad_enabled = True
 _recorder = None
 
 # Set by tensor.py, which imports this module (so no import cycle at load time).
 Tensor = None
-broadcast_inputs = None
+
+
+def check_broadcast(op: str, arrays) -> None:
+    """Raise ``ShapeError`` naming ``op`` when the arrays' shapes do not broadcast together."""
+    shapes = [tuple(a.shape) for a in arrays]
+    try:
+        broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"{op}: shapes {' and '.join(str(s) for s in shapes)} "
+                         "cannot be broadcast together") from None
 
 
 # ---- switches --------------------------------------------------------------------------------
@@ -118,7 +130,7 @@ class Function:
             out = Tensor._wrap(cls.forward(ctx, *arrays, **options))
         except ValueError:
             if cls.broadcast and len(arrays) > 1:     # say which shapes clash, naming the op
-                broadcast_inputs(cls.__name__.lower(), tensors, arrays)
+                check_broadcast(cls.__name__.lower(), arrays)
             raise
         if _grad_enabled and True in needs:
             out.requires_grad = True

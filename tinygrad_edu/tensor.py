@@ -118,20 +118,6 @@ def _array_from(data, dtype):
     return backend.from_flat(list(map(_CAST[dtype], values)), shape, dtype)
 
 
-def broadcast_inputs(op: str, tensors, arrays):
-    """Expand the arrays of a multi-input op to one shape (views), or say which shapes clash."""
-    shapes = [a.shape for a in arrays]
-    if all(s == shapes[0] for s in shapes):
-        return arrays
-    try:
-        shape = _broadcast_shapes(*shapes)
-    except ValueError:
-        raise ShapeError(f"{op}: shapes {' and '.join(str(s) for s in shapes)} cannot be broadcast together") from None
-    return [a if a.shape == shape else a.expand(shape) for a in arrays]
-
-
-autograd.Tensor = None  # filled in below, once the class exists
-autograd.broadcast_inputs = broadcast_inputs
 
 
 def _normalise_dims(op: str, dim, ndim: int) -> tuple:
@@ -484,7 +470,7 @@ class Tensor:
         other = self._operand(other)
         if type(other.data) is not type(self.data):
             raise autograd._mixed_backends("comparison", [self.data, other.data])
-        broadcast_inputs("comparison", (self, other), [self.data, other.data])
+        autograd.check_broadcast("comparison", [self.data, other.data])
         return Tensor._wrap(fn(self.data, other.data))
 
     def __lt__(self, other): return self._compare(other, lambda a, b: a < b)
