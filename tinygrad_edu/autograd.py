@@ -98,9 +98,8 @@ class Function:
     whether input ``i`` wants a gradient, so ``backward`` may skip work.
     """
 
-    broadcast = True          # multi-input elementwise op: inputs combine by NumPy's broadcasting rule
-    formula = ""              # shown by the trace, e.g. "z = x * y"
-    backward_formula = ""     # e.g. "∂L/∂x = ∂L/∂z ⊙ y"
+    formula = ""       # the value, e.g. "{z} = {x} ⊙ {y}": fields are forward's parameter names
+    derivative = ""    # one clause per input, e.g. "∂L/∂{x} = ∂L/∂{z} ⊙ {y};  ∂L/∂{y} = ∂L/∂{z} ⊙ {x}"
 
     def save_for_backward(self, *arrays) -> None:
         self.saved_tensors = arrays
@@ -125,11 +124,10 @@ class Function:
                     raise _mixed_backends(cls.__name__.lower(), arrays)
         ctx = cls()
         ctx.needs_input_grad = needs = [t.requires_grad for t in tensors]
-        ctx.options = options
         try:
             out = Tensor._wrap(cls.forward(ctx, *arrays, **options))
         except ValueError:
-            if cls.broadcast and len(arrays) > 1:     # say which shapes clash, naming the op
+            if len(arrays) > 1:     # the usual cause: shapes that clash; say which, naming the op
                 check_broadcast(cls.__name__.lower(), arrays)
             raise
         if _grad_enabled and True in needs:

@@ -5,6 +5,12 @@ Read this file top to bottom as the chain rule. For an op ``z = f(x, y)`` and a 
 
     ∂L/∂x = ∂L/∂z · ∂z/∂x
 
+Each op states its math once, in two class attributes: ``formula`` (the value) and ``derivative`` (one
+clause ``∂L/∂{input} = ...`` per input, separated by ";"). Their ``{fields}`` are the op's symbols: the
+output's left of "=", the inputs' named after ``forward``'s parameters (options such as ``{exponent}``
+too), so a trace can put the tensors' own names in. ``{Y:T}`` means "the transpose of Y". The
+docstrings say, in words, why the derivative is what it is.
+
 ``forward`` and ``backward`` work on backend arrays (lists or NumPy arrays behind one interface:
 ``+ - * /``, ``exp``, ``sum``, ``matmul``, views ...), never on Tensors, so nothing here is recorded twice.
 The array kernels broadcast as NumPy does, so ``grad * y`` already has the output's shape; ``autograd``
@@ -19,6 +25,7 @@ import math
 
 from .autograd import Function
 from .backend import backend_of
+from .shapes import stretched_axes
 
 # ================================================================================================
 # Elementwise, one input
@@ -26,9 +33,9 @@ from .backend import backend_of
 
 
 class Neg(Function):
-    """z = −x        ∂z/∂x = −1"""
-    formula = "z = -x"
-    backward_formula = "∂L/∂x = -∂L/∂z"
+    """Negation: the gradient comes back with its sign flipped."""
+    formula = "{z} = −{x}"
+    derivative = "∂L/∂{x} = −∂L/∂{z}"
 
     @staticmethod
     def forward(ctx, x):
@@ -40,9 +47,9 @@ class Neg(Function):
 
 
 class Exp(Function):
-    """z = eˣ        ∂z/∂x = eˣ = z   (the output is saved: no second exp)"""
-    formula = "z = exp(x)"
-    backward_formula = "∂L/∂x = ∂L/∂z ⊙ z"
+    """The exponential is its own derivative, so the output is saved and no second exp is needed."""
+    formula = "{z} = exp({x})"
+    derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ {z}"
 
     @staticmethod
     def forward(ctx, x):
@@ -57,9 +64,9 @@ class Exp(Function):
 
 
 class Log(Function):
-    """z = ln x      ∂z/∂x = 1/x"""
-    formula = "z = log(x)"
-    backward_formula = "∂L/∂x = ∂L/∂z / x"
+    """The natural logarithm; its slope 1/x is steep near 0."""
+    formula = "{z} = log({x})"
+    derivative = "∂L/∂{x} = ∂L/∂{z} / {x}"
 
     @staticmethod
     def forward(ctx, x):
@@ -73,9 +80,9 @@ class Log(Function):
 
 
 class Sqrt(Function):
-    """z = √x        ∂z/∂x = 1 / (2√x) = 1 / (2z)"""
-    formula = "z = sqrt(x)"
-    backward_formula = "∂L/∂x = ∂L/∂z / (2z)"
+    """The square root; its slope 1/(2√x) is written with the saved output, so no second root."""
+    formula = "{z} = √{x}"
+    derivative = "∂L/∂{x} = ∂L/∂{z} / (2{z})"
 
     @staticmethod
     def forward(ctx, x):
@@ -90,9 +97,9 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """z = |x|       ∂z/∂x = sign(x), and 0 at x = 0 (the kink: we pick the middle of [−1, 1])"""
-    formula = "z = |x|"
-    backward_formula = "∂L/∂x = ∂L/∂z ⊙ sign(x)"
+    """The absolute value. At the kink x = 0 the slope is taken as 0, the middle of [−1, 1]."""
+    formula = "{z} = |{x}|"
+    derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ sign({x})"
 
     @staticmethod
     def forward(ctx, x):
@@ -106,11 +113,10 @@ class Abs(Function):
 
 
 class ReLU(Function):
-    """z = max(x, 0)     ∂z/∂x = 1 where x > 0, else 0 (so relu'(0) = 0)
-
-    The MLP's gate: a neuron passes its value on only when it is positive."""
-    formula = "h = relu(z)"
-    backward_formula = "∂L/∂z = ∂L/∂h ⊙ [z > 0]"
+    """The MLP's gate: a neuron passes its value on only when it is positive, and only then does its
+    gradient flow back (relu'(0) = 0)."""
+    formula = "{z} = max({x}, 0)"
+    derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ [{x} > 0]"
 
     @staticmethod
     def forward(ctx, x):
@@ -124,9 +130,9 @@ class ReLU(Function):
 
 
 class Tanh(Function):
-    """z = tanh x    ∂z/∂x = 1 − z²"""
-    formula = "z = tanh(x)"
-    backward_formula = "∂L/∂x = ∂L/∂z ⊙ (1 - z²)"
+    """The hyperbolic tangent; its slope is written with the saved output."""
+    formula = "{z} = tanh({x})"
+    derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ (1 − {z}²)"
 
     @staticmethod
     def forward(ctx, x):
@@ -141,11 +147,10 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    """z = σ(x) = 1 / (1 + e⁻ˣ)     ∂z/∂x = z (1 − z)
-
-    Computed without overflow for large |x| (e.g. ±1000)."""
-    formula = "z = sigmoid(x)"
-    backward_formula = "∂L/∂x = ∂L/∂z ⊙ z(1 - z)"
+    """The logistic function, squashing any number into (0, 1); the kernel never overflows, even for
+    x = ±1000. Its slope is written with the saved output."""
+    formula = "{z} = 1 / (1 + exp(−{x}))"
+    derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ {z} ⊙ (1 − {z})"
 
     @staticmethod
     def forward(ctx, x):
@@ -160,66 +165,63 @@ class Sigmoid(Function):
 
 
 class GELU(Function):
-    """GPT-2's GELU, the tanh approximation:
+    """GPT-2's GELU (the tanh approximation): a smooth ReLU, close to 0 for x ≪ 0 and to x for x ≫ 0.
+    Its derivative is the product rule on ½x·(1 + t) with t = tanh(u): the tanh is saved, not redone."""
+    formula = "{z} = ½{x}(1 + t),  t = tanh(√(2/π)({x} + 0.044715{x}³))"
+    derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ (½(1 + t) + ½{x}(1 − t²)·√(2/π)(1 + 3·0.044715{x}²))"
 
-        z = ½ x (1 + tanh u),   u = √(2/π) (x + 0.044715 x³)
-        ∂z/∂x = ½ (1 + tanh u) + ½ x (1 − tanh² u) √(2/π) (1 + 3·0.044715 x²)
-
-    A smooth ReLU: close to 0 for x ≪ 0, close to x for x ≫ 0."""
-    formula = "h = gelu(z)"
-    backward_formula = "∂L/∂z = ∂L/∂h ⊙ gelu'(z)"
+    SCALE, CUBIC = math.sqrt(2.0 / math.pi), 0.044715
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x.gelu()
+        t = ((x + x * x * x * GELU.CUBIC) * GELU.SCALE).tanh()
+        ctx.save_for_backward(x, t)
+        return x * (t + 1.0) * 0.5
 
     @staticmethod
     def backward(ctx, grad):
-        x, = ctx.saved_tensors
-        return grad * x.gelu_grad()
+        x, t = ctx.saved_tensors
+        slope_of_u = (x * x * (3 * GELU.CUBIC) + 1.0) * GELU.SCALE
+        return grad * ((t + 1.0) * 0.5 + x * (1.0 - t * t) * slope_of_u * 0.5)
 
 
 class PowConst(Function):
-    """z = xᶜ for a constant number c      ∂z/∂x = c xᶜ⁻¹"""
-    formula = "z = x ** c"
-    backward_formula = "∂L/∂x = ∂L/∂z ⊙ c·x^(c-1)"
+    """A power with a constant exponent (x ** y for a tensor y is composed from exp and log)."""
+    formula = "{z} = {x} ** {exponent}"
+    derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ {exponent}·{x} ** ({exponent} − 1)"
 
     @staticmethod
     def forward(ctx, x, exponent):
         ctx.save_for_backward(x)
+        ctx.exponent = exponent
         return x ** exponent
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        c = ctx.options["exponent"]
-        return grad * (x ** (c - 1) * c)
+        return grad * (x ** (ctx.exponent - 1) * ctx.exponent)
 
 
 class Clamp(Function):
-    """z = min(max(x, low), high)     ∂z/∂x = 1 inside [low, high], 0 where clipped"""
-    formula = "z = clamp(x, low, high)"
-    backward_formula = "∂L/∂x = ∂L/∂z ⊙ [low ≤ x ≤ high]"
+    """Clipping to [low, high] (either bound may be None): the gradient passes where x was left alone
+    and stops where it was clipped."""
+    formula = "{z} = min(max({x}, {low}), {high})"
+    derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ [{low} ≤ {x} ≤ {high}]"
 
     @staticmethod
     def forward(ctx, x, low=None, high=None):
         ctx.save_for_backward(x)
-        z = x
-        if low is not None:
-            z = z.maximum(low)
-        if high is not None:
-            z = z.minimum(high)
-        return z
+        ctx.low, ctx.high = low, high
+        z = x if low is None else x.maximum(low)
+        return z if high is None else z.minimum(high)
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        low, high = ctx.options.get("low"), ctx.options.get("high")
-        if low is not None:
-            grad = grad * (x >= low)
-        if high is not None:
-            grad = grad * (x <= high)
+        if ctx.low is not None:
+            grad = grad * (x >= ctx.low)
+        if ctx.high is not None:
+            grad = grad * (x <= ctx.high)
         return grad
 
 
@@ -229,11 +231,10 @@ class Clamp(Function):
 
 
 class Add(Function):
-    """z = x + y     ∂z/∂x = 1, ∂z/∂y = 1: the gradient flows to both unchanged.
-
-    That is why a residual connection (x + block(x)) passes gradient straight back to x."""
-    formula = "z = x + y"
-    backward_formula = "∂L/∂x = ∂L/∂z;  ∂L/∂y = ∂L/∂z"
+    """Addition passes the gradient to both inputs unchanged. That is why a residual connection
+    (x + block(x)) sends gradient straight back to x."""
+    formula = "{z} = {x} + {y}"
+    derivative = "∂L/∂{x} = ∂L/∂{z};  ∂L/∂{y} = ∂L/∂{z}"
 
     @staticmethod
     def forward(ctx, x, y):
@@ -245,9 +246,9 @@ class Add(Function):
 
 
 class Sub(Function):
-    """z = x − y     ∂z/∂x = 1, ∂z/∂y = −1"""
-    formula = "z = x - y"
-    backward_formula = "∂L/∂x = ∂L/∂z;  ∂L/∂y = -∂L/∂z"
+    """Subtraction: the gradient passes to x unchanged and to y with its sign flipped."""
+    formula = "{z} = {x} − {y}"
+    derivative = "∂L/∂{x} = ∂L/∂{z};  ∂L/∂{y} = −∂L/∂{z}"
 
     @staticmethod
     def forward(ctx, x, y):
@@ -259,9 +260,9 @@ class Sub(Function):
 
 
 class Mul(Function):
-    """z = x · y     ∂z/∂x = y, ∂z/∂y = x"""
-    formula = "z = x * y"
-    backward_formula = "∂L/∂x = ∂L/∂z ⊙ y;  ∂L/∂y = ∂L/∂z ⊙ x"
+    """Elementwise product: each input's gradient is scaled by the other input."""
+    formula = "{z} = {x} ⊙ {y}"
+    derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ {y};  ∂L/∂{y} = ∂L/∂{z} ⊙ {x}"
 
     @staticmethod
     def forward(ctx, x, y):
@@ -276,9 +277,9 @@ class Mul(Function):
 
 
 class Div(Function):
-    """z = x / y     ∂z/∂x = 1/y, ∂z/∂y = −x/y²"""
-    formula = "z = x / y"
-    backward_formula = "∂L/∂x = ∂L/∂z / y;  ∂L/∂y = -∂L/∂z ⊙ x / y²"
+    """Elementwise quotient: 1/y for the numerator, −x/y² for the denominator."""
+    formula = "{z} = {x} / {y}"
+    derivative = "∂L/∂{x} = ∂L/∂{z} / {y};  ∂L/∂{y} = −∂L/∂{z} ⊙ {x} / {y}²"
 
     @staticmethod
     def forward(ctx, x, y):
@@ -293,9 +294,11 @@ class Div(Function):
 
 
 class Maximum(Function):
-    """z = max(x, y)     the gradient goes to the larger input; on a tie each gets half"""
-    formula = "z = maximum(x, y)"
-    backward_formula = "∂L/∂x = ∂L/∂z ⊙ ([x > y] + ½[x = y])"
+    """The elementwise larger value: the gradient goes to the larger input; on a tie each gets half
+    (the average of the one-sided derivatives)."""
+    formula = "{z} = max({x}, {y})"
+    derivative = ("∂L/∂{x} = ∂L/∂{z} ⊙ ([{x} > {y}] + ½[{x} = {y}]);  "
+                  "∂L/∂{y} = ∂L/∂{z} ⊙ ([{y} > {x}] + ½[{x} = {y}])")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -310,9 +313,10 @@ class Maximum(Function):
 
 
 class Minimum(Function):
-    """z = min(x, y)     the gradient goes to the smaller input; on a tie each gets half"""
-    formula = "z = minimum(x, y)"
-    backward_formula = "∂L/∂x = ∂L/∂z ⊙ ([x < y] + ½[x = y])"
+    """The elementwise smaller value: the gradient goes to the smaller input; on a tie each gets half."""
+    formula = "{z} = min({x}, {y})"
+    derivative = ("∂L/∂{x} = ∂L/∂{z} ⊙ ([{x} < {y}] + ½[{x} = {y}]);  "
+                  "∂L/∂{y} = ∂L/∂{z} ⊙ ([{y} < {x}] + ½[{x} = {y}])")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -327,11 +331,10 @@ class Minimum(Function):
 
 
 class Where(Function):
-    """z = x where condition else y      ∂z/∂x = [condition], ∂z/∂y = [not condition]
-
-    The condition is a bool tensor and gets no gradient."""
-    formula = "z = where(c, x, y)"
-    backward_formula = "∂L/∂x = ∂L/∂z ⊙ c;  ∂L/∂y = ∂L/∂z ⊙ (1 - c)"
+    """An elementwise choice: each gradient element goes to the input it was taken from. The condition
+    is a bool tensor and gets no gradient."""
+    formula = "{z} = {x} where {condition} else {y}"
+    derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ [{condition}];  ∂L/∂{y} = ∂L/∂{z} ⊙ [not {condition}]"
 
     @staticmethod
     def forward(ctx, condition, x, y):
@@ -358,42 +361,41 @@ def _restore_reduced_axes(grad, shape: tuple, dims: tuple, keepdim: bool):
 
 
 class Sum(Function):
-    """z = Σᵢ xᵢ over ``dims``     ∂z/∂xᵢ = 1: every summed element receives the whole gradient"""
-    formula = "z = sum(x)"
-    backward_formula = "∂L/∂x = ∂L/∂z broadcast to x's shape"
+    """A sum over the axes ``dims``: every summed element moved the total by exactly as much as itself,
+    so each receives the whole gradient."""
+    formula = "{z} = Σ {x} over axes {dims}"
+    derivative = "∂L/∂{x} = ∂L/∂{z} repeated along axes {dims}"
 
     @staticmethod
     def forward(ctx, x, dims, keepdim=False):
-        ctx.shape = x.shape
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         return x.sum(dims, keepdim)
 
     @staticmethod
     def backward(ctx, grad):
-        dims, keepdim = ctx.options["dims"], ctx.options.get("keepdim", False)
-        return _restore_reduced_axes(grad, ctx.shape, dims, keepdim).expand(ctx.shape)
+        return _restore_reduced_axes(grad, ctx.shape, ctx.dims, ctx.keepdim).expand(ctx.shape)
 
 
 class Max(Function):
-    """z = maxᵢ xᵢ over ``dims``      ∂z/∂xᵢ = 1/k for the k elements equal to the max, 0 elsewhere
-
-    Ties share the gradient evenly (the average of the one-sided derivatives)."""
-    formula = "z = max(x)"
-    backward_formula = "∂L/∂x = ∂L/∂z ⊙ [x = max] / count(max)"
+    """The largest value over the axes ``dims``: only the elements equal to it moved it, and k tied
+    maxima share the gradient evenly (the average of the one-sided derivatives)."""
+    formula = "{z} = max {x} over axes {dims}"
+    derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ [{x} = {z}] / (number of elements equal to {z})"
 
     @staticmethod
     def forward(ctx, x, dims, keepdim=False):
         z = x.max(dims, keepdim)
         ctx.save_for_backward(x, z)
+        ctx.dims, ctx.keepdim = dims, keepdim
         return z
 
     @staticmethod
     def backward(ctx, grad):
         x, z = ctx.saved_tensors
-        dims, keepdim = ctx.options["dims"], ctx.options.get("keepdim", False)
-        z = _restore_reduced_axes(z, x.shape, dims, keepdim)
-        grad = _restore_reduced_axes(grad, x.shape, dims, keepdim)
+        z = _restore_reduced_axes(z, x.shape, ctx.dims, ctx.keepdim)
+        grad = _restore_reduced_axes(grad, x.shape, ctx.dims, ctx.keepdim)
         is_max = (x == z) * 1.0
-        return grad * is_max / is_max.sum(dims, keepdim=True)
+        return grad * is_max / is_max.sum(ctx.dims, keepdim=True)
 
 
 # ================================================================================================
@@ -402,46 +404,43 @@ class Max(Function):
 
 
 class MatMul(Function):
-    """Z = X @ Y, with X (…, n, k), Y (…, k, m), Z (…, n, m); batch axes broadcast.
-
-        Z[i, j] = Σₖ X[i, k] Y[k, j]
-        ∂L/∂X = ∂L/∂Z @ Yᵀ         ∂L/∂Y = Xᵀ @ ∂L/∂Z
+    """The matrix product Z[i, j] = Σₖ X[i, k] Y[k, j], with X (…, n, k), Y (…, k, m), Z (…, n, m); the
+    batch axes broadcast. Each entry of X meets one row of Y per output column, hence the transposes.
 
     A 1-D X is a row (1, k) and a 1-D Y a column (k, 1); the added axis is removed from Z again.
     ``autograd`` sums the gradient over broadcast batch axes."""
-    formula = "Z = X @ Y"
-    backward_formula = "∂L/∂X = ∂L/∂Z @ Yᵀ;  ∂L/∂Y = Xᵀ @ ∂L/∂Z"
-    broadcast = False
+    formula = "{Z} = {X} @ {Y}"
+    derivative = "∂L/∂{X} = ∂L/∂{Z} @ {Y:T};  ∂L/∂{Y} = {X:T} @ ∂L/∂{Z}"
 
     @staticmethod
-    def forward(ctx, x, y):
-        x_is_vector, y_is_vector = x.ndim == 1, y.ndim == 1
-        x = x.reshape((1,) + x.shape) if x_is_vector else x
-        y = y.reshape(y.shape + (1,)) if y_is_vector else y
-        ctx.save_for_backward(x, y)
-        z = x.matmul(y)
-        ctx.full_shape, ctx.vectors = z.shape, (x_is_vector, y_is_vector)
-        if x_is_vector:
-            z = z.reshape(z.shape[:-2] + z.shape[-1:])
-        if y_is_vector:
-            z = z.reshape(z.shape[:-1])
-        return z
+    def forward(ctx, X, Y):
+        ctx.vectors = X.ndim == 1, Y.ndim == 1
+        X = X.reshape((1,) + X.shape) if ctx.vectors[0] else X
+        Y = Y.reshape(Y.shape + (1,)) if ctx.vectors[1] else Y
+        ctx.save_for_backward(X, Y)
+        Z = X.matmul(Y)
+        ctx.full_shape = Z.shape
+        if ctx.vectors[0]:
+            Z = Z.reshape(Z.shape[:-2] + Z.shape[-1:])
+        if ctx.vectors[1]:
+            Z = Z.reshape(Z.shape[:-1])
+        return Z
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.saved_tensors
+        X, Y = ctx.saved_tensors
         x_is_vector, y_is_vector = ctx.vectors
         grad = grad.reshape(ctx.full_shape)
-        dx = dy = None
+        dX = dY = None
         if ctx.needs_input_grad[0]:
-            dx = grad.matmul(_swap_last(y))                     # (…, n, k)
+            dX = grad.matmul(_swap_last(Y))                     # (…, n, k)
             if x_is_vector:
-                dx = dx.reshape(dx.shape[:-2] + dx.shape[-1:])  # drop the added row axis
+                dX = dX.reshape(dX.shape[:-2] + dX.shape[-1:])  # drop the added row axis
         if ctx.needs_input_grad[1]:
-            dy = _swap_last(x).matmul(grad)                     # (…, k, m)
+            dY = _swap_last(X).matmul(grad)                     # (…, k, m)
             if y_is_vector:
-                dy = dy.reshape(dy.shape[:-1])                  # drop the added column axis
-        return dx, dy
+                dY = dY.reshape(dY.shape[:-1])                  # drop the added column axis
+        return dX, dY
 
 
 def _swap_last(a):
@@ -456,9 +455,9 @@ def _swap_last(a):
 
 
 class Reshape(Function):
-    """z = x with a new shape (same elements, row-major order)     ∂L/∂x = ∂L/∂z reshaped back"""
-    formula = "z = x.reshape(shape)"
-    backward_formula = "∂L/∂x = reshape(∂L/∂z, x.shape)"
+    """The same elements in row-major order under a new shape; the gradient is reshaped back."""
+    formula = "{z} = {x} reshaped to {shape}"
+    derivative = "∂L/∂{x} = ∂L/∂{z} reshaped to the shape of {x}"
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -471,39 +470,42 @@ class Reshape(Function):
 
 
 class Permute(Function):
-    """z = x with its axes reordered (zᵢⱼ = xⱼᵢ for a transpose)     ∂L/∂x = ∂L/∂z with the inverse order"""
-    formula = "z = x.permute(order)"
-    backward_formula = "∂L/∂x = permute(∂L/∂z, inverse order)"
+    """The axes reordered (a transpose, for two axes); the gradient's axes are put back in the
+    inverse order."""
+    formula = "{z} = {x} with axes in order {order}"
+    derivative = "∂L/∂{x} = ∂L/∂{z} with the inverse of order {order}"
 
     @staticmethod
     def forward(ctx, x, order):
+        ctx.inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
         return x.permute(order)
 
     @staticmethod
     def backward(ctx, grad):
-        order = ctx.options["order"]
-        inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
-        return grad.permute(inverse)
+        return grad.permute(ctx.inverse)
 
 
 class Expand(Function):
-    """z = x repeated along stretched axes (no copy: stride 0)     ∂L/∂x = ∂L/∂z summed over them"""
-    formula = "z = x.expand(shape)"
-    backward_formula = "∂L/∂x = ∂L/∂z summed over the expanded axes"
+    """x repeated along new or size-1 axes without a copy (stride 0): each element of x was used once
+    per copy, so its gradient is the sum over the copies."""
+    formula = "{z} = {x} repeated to shape {shape}"
+    derivative = "∂L/∂{x} = ∂L/∂{z} summed over the axes that were repeated"
 
     @staticmethod
     def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
         return x.expand(shape)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad  # autograd's sum_to_shape sums it back to x's shape
+        axes = stretched_axes(ctx.input_shape, grad.shape)
+        return grad.sum(axes, keepdim=True).reshape(ctx.input_shape)
 
 
 class Contiguous(Function):
-    """z = a row-major copy of x     ∂L/∂x = ∂L/∂z"""
-    formula = "z = contiguous(x)"
-    backward_formula = "∂L/∂x = ∂L/∂z"
+    """A row-major copy: the same values, so the gradient passes unchanged."""
+    formula = "{z} = {x} copied in row-major order"
+    derivative = "∂L/∂{x} = ∂L/∂{z}"
 
     @staticmethod
     def forward(ctx, x):
@@ -513,61 +515,56 @@ class Contiguous(Function):
     def backward(ctx, grad):
         return grad
 
-
 class Slice(Function):
-    """z = x[key] with ints, slices (any step) and None: a view.
-
-    ∂L/∂x is zero everywhere except at the elements z was taken from, which receive ∂L/∂z."""
-    formula = "z = x[key]"
-    backward_formula = "∂L/∂x = zeros, with ∂L/∂z written at x[key]"
+    """Basic indexing with ints, slices (any step) and None: a view. Only the elements that were taken
+    moved the output, so the gradient is zero everywhere else."""
+    formula = "{z} = {x}[{key}]"
+    derivative = "∂L/∂{x} = 0, with ∂L/∂{z} written at [{key}]"
 
     @staticmethod
     def forward(ctx, x, key):
-        ctx.input_shape = x.shape
+        ctx.input_shape, ctx.key = x.shape, key
         return x[key]
 
     @staticmethod
     def backward(ctx, grad):
         full = backend_of(grad).full(ctx.input_shape, 0.0)
-        full[ctx.options["key"]] = grad
+        full[ctx.key] = grad
         return full
 
 
 class Take(Function):
-    """z = x[indices] along axis 0 (an embedding lookup: one row per index).
-
-    ∂L/∂x[r] = Σ over positions j with indices[j] = r of ∂L/∂z[j]: a row used twice gets both gradients."""
-    formula = "z = x[indices]"
-    backward_formula = "∂L/∂x[indices[j]] += ∂L/∂z[j]"
+    """Rows of x picked along axis 0 (an embedding lookup: one row per index). Each output row's
+    gradient goes back to the row it came from; a row picked twice gets both gradients."""
+    formula = "{z} = rows {indices} of {x}"
+    derivative = "∂L/∂{x} = 0, with row j of ∂L/∂{z} added to row {indices}[j]"
 
     @staticmethod
     def forward(ctx, x, indices):
-        ctx.input_shape = x.shape
+        ctx.input_shape, ctx.indices = x.shape, indices
         return x.take(indices)
 
     @staticmethod
     def backward(ctx, grad):
         zeros = backend_of(grad).full(ctx.input_shape, 0.0)
-        return zeros.index_add(ctx.options["indices"], grad)
+        return zeros.index_add(ctx.indices, grad)
 
 
 class Cat(Function):
-    """z = the inputs joined along ``dim``     each input's gradient is its slice of ∂L/∂z"""
-    formula = "z = cat(xs, dim)"
-    backward_formula = "∂L/∂xᵢ = ∂L/∂z[slice of xᵢ]"
-    broadcast = False
+    """The inputs joined along axis ``dim``: each input's gradient is its own stretch of the output's."""
+    formula = "{z} = {xs} joined along axis {dim}"
+    derivative = "∂L/∂{xs} = ∂L/∂{z} cut back into the inputs' stretches along axis {dim}"
 
     @staticmethod
     def forward(ctx, *xs, dim):
-        ctx.sizes = [x.shape[dim] for x in xs]
+        ctx.sizes, ctx.dim = [x.shape[dim] for x in xs], dim
         return backend_of(xs[0]).cat(list(xs), dim)
 
     @staticmethod
     def backward(ctx, grad):
-        dim = ctx.options["dim"]
         grads, start = [], 0
         for size in ctx.sizes:
-            key = (slice(None),) * dim + (slice(start, start + size),)
+            key = (slice(None),) * ctx.dim + (slice(start, start + size),)
             grads.append(grad[key])
             start += size
         return tuple(grads)

@@ -5,8 +5,8 @@ already is a buffer, a shape, strides and an offset, and its views (``transpose`
 basic indexing) copy nothing, exactly like the pure-Python views. Only the loops move into C.
 
 The formulas are the pure-Python backend's, written once more for whole arrays, so both backends give
-the same numbers: the same two branches for the sigmoid, the same tanh form of the GELU, relu'(0) = 0,
-log(0) = −inf, x/0 = ±inf, and so on. Floating-point warnings are silenced: an inf or a nan in the
+the same numbers: the same two branches for the sigmoid, relu'(0) = 0, log(0) = −inf, x/0 = ±inf,
+and so on. Floating-point warnings are silenced: an inf or a nan in the
 result says it already, as it does on the pure-Python backend.
 
 Import it through ``tinygrad_edu.set_backend("numpy")``; ``ops.py``, ``autograd.py`` and ``tensor.py``
@@ -25,7 +25,6 @@ name = "numpy"
 FLOAT64, INT64, BOOL = "float64", "int64", "bool"
 _NUMPY_DTYPE = {FLOAT64: np.dtype(np.float64), INT64: np.dtype(np.int64), BOOL: np.dtype(np.bool_)}
 _DTYPE_NAME = {dtype: dtype_name for dtype_name, dtype in _NUMPY_DTYPE.items()}
-_GELU_C = math.sqrt(2.0 / math.pi)
 _quietly = np.errstate(all="ignore")   # a decorator: inf and nan are results here, not warnings
 
 
@@ -162,17 +161,6 @@ class Array:
         x = _as_float(self.a)
         e = np.exp(-np.abs(x))
         return Array(np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)))
-
-    @_quietly
-    def gelu(self):
-        x = _as_float(self.a)
-        return Array(0.5 * x * (1.0 + np.tanh(_GELU_C * (x + 0.044715 * x * x * x))))
-
-    @_quietly
-    def gelu_grad(self):
-        x = _as_float(self.a)
-        t = np.tanh(_GELU_C * (x + 0.044715 * x * x * x))
-        return Array(0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3 * 0.044715 * x * x))
 
     def abs(self): return Array(np.abs(self.a))
     def sign(self): return Array(np.sign(self.a))

@@ -65,16 +65,6 @@ def broadcast_shapes(*shapes: tuple) -> tuple:
     return tuple(out)
 
 
-def _gelu(x: float) -> float:
-    return 0.5 * x * (1.0 + math.tanh(_GELU_C * (x + 0.044715 * x * x * x)))
-
-
-def _gelu_grad(x: float) -> float:
-    inner = _GELU_C * (x + 0.044715 * x * x * x)
-    t = math.tanh(inner)
-    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3 * 0.044715 * x * x)
-
-
 def _sigmoid(x: float) -> float:
     # Two forms, so that exp never overflows: for x < 0, exp(x) is small.
     if x >= 0:
@@ -120,9 +110,6 @@ def _pow(a, b):
         return math.inf
     except ValueError:                 # 0 ** negative, or a negative base with a fractional exponent
         return math.inf if a == 0 else math.nan
-
-
-_GELU_C = math.sqrt(2.0 / math.pi)
 
 
 class Array:
@@ -335,8 +322,6 @@ class Array:
     def sqrt(self): return self._map(_sqrt)
     def tanh(self): return self._map(math.tanh)
     def sigmoid(self): return self._map(_sigmoid)
-    def gelu(self): return self._map(_gelu)
-    def gelu_grad(self): return self._map(_gelu_grad)
     def abs(self): return self._map(abs, self.dtype)
     def sign(self): return self._map(_sign, self.dtype)
 

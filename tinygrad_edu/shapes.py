@@ -1,0 +1,76 @@
+"""Shape arithmetic shared by the backends, autograd and tensors: plain tuples and lists, no arrays.
+
+* ``broadcast_shapes``   NumPy's broadcasting rule
+* ``stretched_axes``     the axes a broadcast added or stretched (the ones a gradient is summed over)
+* ``contiguous_strides`` row-major strides
+* ``flatten`` / ``nest`` nested lists <-> (row-major values, shape)
+"""
+from __future__ import annotations
+
+import operator
+from functools import lru_cache
+from itertools import accumulate
+
+
+def broadcast_shapes(*shapes: tuple) -> tuple:
+    """NumPy's rule: align on the right; each pair of sizes must be equal or contain a 1.
+
+    Raises ``ValueError`` with the shapes; callers re-raise it naming their op.
+    """
+    ndim = max(len(s) for s in shapes)
+    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
+    out = []
+    for sizes in zip(*padded):
+        big = max(sizes)
+        if any(size not in (1, big) for size in sizes):
+            raise ValueError("shapes " + " and ".join(str(tuple(s)) for s in shapes) + " do not broadcast")
+        out.append(big if 0 not in sizes else 0)
+    return tuple(out)
+
+
+def stretched_axes(shape: tuple, target: tuple) -> tuple:
+    """The axes of ``target`` that broadcasting ``shape`` to ``target`` added (leading ones) or stretched
+    from size 1. Summing a ``target``-shaped gradient over them (keeping them) gives ``shape`` back."""
+    lead = len(target) - len(shape)
+    return tuple(range(lead)) + tuple(lead + d for d, size in enumerate(shape)
+                                      if size == 1 and target[lead + d] != 1)
+
+
+@lru_cache(maxsize=4096)     # a handful of shapes recur in every training step
+def contiguous_strides(shape: tuple) -> tuple:
+    """Row-major strides: the last axis moves by 1, each earlier one by the size of what follows it."""
+    if not shape:
+        return ()  # a 0-d array has no axes to step along
+    return tuple(reversed(list(accumulate(reversed(shape[1:]), operator.mul, initial=1))))
+
+
+def flatten(nested) -> tuple[list, tuple]:
+    """Nested lists (or tuples) -> (the values in row-major order, the shape); a bare value has shape ().
+
+    Read level by level, so a deep nesting needs no recursion. Raises ``ValueError`` on a ragged nesting
+    (sequences of different lengths at one depth, or numbers beside sequences)."""
+    shape, level = [], [nested]
+    while level and isinstance(level[0], (list, tuple)):
+        size = len(level[0])
+        for item in level:
+            if not isinstance(item, (list, tuple)) or len(item) != size:
+                raise ValueError(f"ragged nested list: at depth {len(shape)} expected sequences of "
+                                 f"length {size}, found {item!r}")
+        shape.append(size)
+        level = [x for item in level for x in item]
+    for x in level:
+        if isinstance(x, (list, tuple)):
+            raise ValueError(f"ragged nested list: {x!r} sits beside numbers at depth {len(shape)}")
+    return level, tuple(shape)
+
+
+def nest(values, shape: tuple):
+    """The inverse of ``flatten``: row-major ``values`` as nested lists of ``shape`` (a bare value for ())."""
+    if not shape:
+        return values[0]
+    if 0 in shape:                          # (2, 0) is [[], []]; (0, 3) is []
+        return [] if shape[0] == 0 else [nest(values, shape[1:]) for _ in range(shape[0])]
+    items = list(values)
+    for size in reversed(shape[1:]):
+        items = [items[i:i + size] for i in range(0, len(items), size)]
+    return items
