@@ -19,6 +19,8 @@ __all__ = ["TrainResult", "TASKS"]
 TASKS = {
     "mlp-block": ("models.mlp_block", "train", "a student MLP block learns to imitate a teacher block"),
     "facts": ("models.michael_jordan", "train", "an MLP block learns (first, last) -> sport facts"),
+    "facts-sweep": ("models.michael_jordan", "train_capacity",
+                    "the same facts in fewer and fewer neurons: recall and interference per facts per neuron"),
     "orthogonal": ("models.superposition", "train_orthogonal", "unit vectors pushed towards 90° from each other"),
     "superposition": ("models.superposition", "train_toy_models",
                       "toy models of superposition over a sweep of sparsities"),

@@ -22,19 +22,13 @@ import tinygrad_edu.functional as F
 from tinygrad_edu import nn, optim
 
 from . import TrainResult, notify
-from .michael_jordan import FACTS, choose_facts
+from .michael_jordan import CROSSED_FACTS, FACTS, choose_facts
 
 __all__ = ["CROSSED_FACTS", "MiniTransformer", "make_corpus", "fact_margins", "fact_accuracy", "ablate_neurons",
            "train", "report"]
 
 VERB = "plays"
-
-_CROSSED_FIRST = ["Alex", "Sam", "Chris", "Jamie"]
-_CROSSED_LAST = ["Reed", "Park", "Shaw", "Lane"]
-_CROSSED_SPORTS = ["tennis", "golf", "swimming", "racing"]
-# A Latin square: first name i with last name j plays sport (i + j) mod 4.
-CROSSED_FACTS = [(first, last, _CROSSED_SPORTS[(i + j) % 4])
-                 for i, first in enumerate(_CROSSED_FIRST) for j, last in enumerate(_CROSSED_LAST)]
+# CROSSED_FACTS (from michael_jordan): a Latin square, first name i with last name j plays sport (i + j) mod 4.
 
 
 def make_corpus(facts=FACTS):

@@ -10,6 +10,7 @@ from tinygrad_edu.serialization import load
 SMALL = {
     "mlp-block": ["--set", "d_model=4", "--set", "d_hidden=8", "--set", "batch=16"],
     "facts": ["--set", "dim=16", "--set", "d_hidden=8"],
+    "facts-sweep": ["--set", "facts=6", "--set", "neurons=[8, 2]", "--set", "dim=16"],
     "orthogonal": ["--set", "vectors=12", "--set", "dim=4"],
     "superposition": ["--set", "sparsities=[0.9]", "--set", "n_features=6", "--set", "n_hidden=2"],
     "transformer": ["--set", "d_model=8", "--set", "d_hidden=8"],
@@ -84,7 +85,7 @@ def test_bad_arguments_exit_2_with_usage(capsys, argv, message):
     ("dim=abc", "--set dim=abc: expected an integer"),
     ("dim=2.5", "--set dim=2.5: expected an integer"),
     ("lr=fast", "--set lr=fast: expected a number"),
-    ("facts=99", "facts must be between 1 and 20, got 99"),
+    ("facts=999", "facts must be between 1 and 116, got 999"),
 ])
 def test_bad_settings_are_usage_errors(capsys, setting, message):
     assert main(["train", "facts", "--steps", "1", "--set", setting]) == 2
