@@ -23,9 +23,60 @@ from __future__ import annotations
 import math
 
 from tinygrad_edu import autograd
+from tinygrad_edu._checks import integer, number
 from tinygrad_edu.tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "LRScheduler", "StepLR", "CosineLR", "clip_grad_norm_"]
+
+
+def _named_params(owner: str, params) -> list[tuple[str, Tensor]]:
+    """``params`` as (name, parameter) pairs, each parameter once, every one a leaf that requires grad.
+
+    As in PyTorch, a single tensor is refused (iterating it would give its rows, not the tensor):
+    pass a list. PyTorch only warns about a parameter given twice; here it is an error, because the
+    parameter would take two steps per ``step()``.
+    """
+    if isinstance(params, Tensor):
+        raise TypeError(f"{owner}: params must be an iterable of Tensors or (name, Tensor) pairs, got a single "
+                        f"Tensor of shape {tuple(params.shape)}; pass a list: {owner}([w], ...)")
+    if isinstance(params, dict):
+        raise TypeError(f"{owner}: params must be an iterable of Tensors or (name, Tensor) pairs, got a dict; "
+                        "pass model.named_parameters() or the_dict.items()")
+    if hasattr(params, "named_parameters") and callable(params.named_parameters):
+        raise TypeError(f"{owner}: params must be an iterable of Tensors or (name, Tensor) pairs, got the module "
+                        f"{type(params).__name__} itself; pass model.named_parameters() or model.parameters()")
+    if isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"{owner}: params must be an iterable of Tensors or (name, Tensor) pairs, "
+                        f"got {type(params).__name__}")
+    pairs, first_seen = [], {}
+    for i, item in enumerate(params):
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Tensor):
+            name, param = item
+            if not isinstance(name, str):
+                raise TypeError(f"{owner}: the name of the parameter at position {i} must be a string, "
+                                f"got {type(name).__name__} {name!r}")
+        elif isinstance(item, Tensor):
+            name, param = (item.name or f"param{i}"), item
+        elif isinstance(item, dict):
+            raise TypeError(f"{owner}: parameter groups (dicts) are not supported; give Tensors or "
+                            f"(name, Tensor) pairs (got a dict at position {i})")
+        else:
+            raise TypeError(f"{owner}: params must be Tensors or (name, Tensor) pairs, "
+                            f"got {type(item).__name__} at position {i}")
+        if not param.requires_grad:
+            raise ValueError(f"{owner}: parameter {name!r} does not require grad")
+        if not param.is_leaf:
+            raise ValueError(f"{owner}: parameter {name!r} is not a leaf (an op computed it, so it keeps no "
+                             "gradient); optimize the tensor it was computed from")
+        if id(param) in first_seen:
+            j, first_name = first_seen[id(param)]
+            raise ValueError(f"{owner}: the same parameter is given twice, as {first_name!r} (position {j}) and "
+                             f"{name!r} (position {i}); it would take two steps per step()")
+        first_seen[id(param)] = (i, name)
+        pairs.append((str(name), param))
+    if not pairs:
+        raise ValueError(f"{owner}: got an empty parameter list")
+    return pairs
 
 
 class Optimizer:
@@ -34,24 +85,9 @@ class Optimizer:
     rule = ""
 
     def __init__(self, params, lr: float):
-        pairs = []
-        for i, item in enumerate(params):
-            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Tensor):
-                name, param = item
-            elif isinstance(item, Tensor):
-                name, param = (item.name or f"param{i}"), item
-            else:
-                raise TypeError(f"{type(self).__name__}: params must be Tensors or (name, Tensor) pairs, "
-                                f"got {type(item).__name__} at position {i}")
-            if not param.requires_grad:
-                raise ValueError(f"{type(self).__name__}: parameter {name!r} does not require grad")
-            pairs.append((str(name), param))
-        if not pairs:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
-        if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: lr must be > 0, got {lr}")
-        self.named_params = pairs
-        self.lr = float(lr)
+        owner = type(self).__name__
+        self.named_params = _named_params(owner, params)
+        self.lr = number(owner, "lr", lr, low=0.0, low_open=True)
         self.initial_lr = self.lr
         self.state: dict[int, dict] = {}
         self.steps = 0
@@ -101,9 +137,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float = 0.01, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        if momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: momentum and weight_decay must be >= 0, got {momentum}, {weight_decay}")
-        self.momentum, self.weight_decay = float(momentum), float(weight_decay)
+        self.momentum = number("SGD", "momentum", momentum, low=0.0)
+        self.weight_decay = number("SGD", "weight_decay", weight_decay, low=0.0)
 
     def update(self, param, w, g, state):
         if self.weight_decay:
@@ -140,10 +175,13 @@ class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        b1, b2 = betas
-        if not (0 <= b1 < 1 and 0 <= b2 < 1):
-            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
-        self.betas, self.eps, self.weight_decay = (float(b1), float(b2)), float(eps), float(weight_decay)
+        owner = type(self).__name__
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise TypeError(f"{owner}: betas must be a pair of numbers in [0, 1) such as (0.9, 0.999), got {betas!r}")
+        self.betas = (number(owner, "betas[0]", betas[0], low=0.0, high=1.0, high_open=True),
+                      number(owner, "betas[1]", betas[1], low=0.0, high=1.0, high_open=True))
+        self.eps = number(owner, "eps", eps, low=0.0)
+        self.weight_decay = number(owner, "weight_decay", weight_decay, low=0.0)
 
     def update(self, param, w, g, state):
         b1, b2 = self.betas
@@ -173,7 +211,7 @@ class AdamW(Adam):
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.01):
         super().__init__(params, lr, betas, eps, weight_decay=0.0)
-        self.decoupled_weight_decay = float(weight_decay)
+        self.decoupled_weight_decay = number("AdamW", "weight_decay", weight_decay, low=0.0)
 
     def update(self, param, w, g, state):
         if self.decoupled_weight_decay:
@@ -189,6 +227,9 @@ class LRScheduler:
     """Sets ``optimizer.lr`` from the step count. Call ``step()`` once per optimizer step."""
 
     def __init__(self, optimizer: Optimizer):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(self).__name__}: optimizer must be an Optimizer (SGD, Adam, AdamW), "
+                            f"got {type(optimizer).__name__}")
         self.optimizer = optimizer
         self.base_lr = optimizer.initial_lr
         self.last_step = 0
@@ -207,9 +248,8 @@ class StepLR(LRScheduler):
     """lr = base_lr · gamma^(step // step_size)."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
-        if step_size < 1:
-            raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
-        self.step_size, self.gamma = int(step_size), float(gamma)
+        self.step_size = integer("StepLR", "step_size", step_size, minimum=1)
+        self.gamma = number("StepLR", "gamma", gamma, low=0.0)
         super().__init__(optimizer)
 
     def lr_at(self, step: int) -> float:
@@ -223,9 +263,15 @@ class CosineLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, total_steps: int, warmup_steps: int = 0, min_lr: float = 0.0):
-        if total_steps < 1 or not 0 <= warmup_steps < total_steps:
+        total_steps = integer("CosineLR", "total_steps", total_steps, minimum=1)
+        warmup_steps = integer("CosineLR", "warmup_steps", warmup_steps, minimum=0)
+        if warmup_steps >= total_steps:
             raise ValueError(f"CosineLR: need 0 <= warmup_steps < total_steps, got {warmup_steps}, {total_steps}")
-        self.total_steps, self.warmup_steps, self.min_lr = int(total_steps), int(warmup_steps), float(min_lr)
+        min_lr = number("CosineLR", "min_lr", min_lr, low=0.0)
+        base_lr = getattr(optimizer, "initial_lr", None)
+        if base_lr is not None and min_lr > base_lr:
+            raise ValueError(f"CosineLR: min_lr must be at most the optimizer's lr {base_lr:g}, got {min_lr:g}")
+        self.total_steps, self.warmup_steps, self.min_lr = total_steps, warmup_steps, min_lr
         super().__init__(optimizer)
 
     def lr_at(self, step: int) -> float:
@@ -236,11 +282,22 @@ class CosineLR(LRScheduler):
 
 
 def clip_grad_norm_(params, max_norm: float) -> float:
-    """Scale all gradients together so their joint L2 norm is at most ``max_norm``; returns the norm before."""
-    tensors = [p[1] if isinstance(p, tuple) else p for p in params]
+    """Scale all gradients together so their joint L2 norm is at most ``max_norm``; returns the norm before.
+
+    ``params``: one Tensor (as in PyTorch), or an iterable of Tensors or (name, Tensor) pairs.
+    """
+    max_norm = number("clip_grad_norm_", "max_norm", max_norm, low=0.0, low_open=True, finite=False)
+    if isinstance(params, Tensor):
+        params = [params]
+    if isinstance(params, (str, bytes, dict)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"clip_grad_norm_: params must be a Tensor or an iterable of Tensors, got {type(params).__name__}")
+    tensors = [p[1] if isinstance(p, tuple) and len(p) == 2 else p for p in params]
+    for i, p in enumerate(tensors):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"clip_grad_norm_: params must be Tensors, got {type(p).__name__} at position {i}")
     grads = [p.grad for p in tensors if p.grad is not None]
     total = math.sqrt(sum((g * g).sum().item() for g in grads))
-    if total > max_norm > 0:
+    if total > max_norm:
         scale = max_norm / (total + 1e-12)
         for p in tensors:
             if p.grad is not None:
