@@ -4,6 +4,7 @@
     michael_jordan     the fact "Michael Jordan plays basketball", hand-built and learned (a fact store)
     superposition      nearly orthogonal directions, and toy models of superposition
     mini_transformer   a tiny transformer that completes fact sentences; ablating its MLP neurons
+    moons              micrograd's demo: an MLP 2-16-16-1 separates two interleaved half-moons
 
 Each trainable model has ``train(steps=None, seed=0, on_step=None, **options) -> TrainResult`` and
 ``report(result)`` (Rich renderables with its pictures). ``on_step(step, total, loss)`` is called after
@@ -25,6 +26,7 @@ TASKS = {
     "superposition": ("models.superposition", "train_toy_models",
                       "toy models of superposition over a sweep of sparsities"),
     "transformer": ("models.mini_transformer", "train", "a tiny transformer completes fact sentences"),
+    "moons": ("models.moons", "train", "micrograd's demo: an MLP separates two interleaved half-moons (hinge loss, SGD)"),
 }
 
 
