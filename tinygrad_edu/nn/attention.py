@@ -15,6 +15,7 @@ import tinygrad_edu as tg
 from tinygrad_edu import Tensor
 from tinygrad_edu import functional as F
 
+from . import init
 from .layers import LayerNorm, Linear, MLPBlock
 from .module import Module
 
@@ -38,8 +39,7 @@ class SelfAttention(Module):
     def __init__(self, d_model: int, n_heads: int = 1, causal: bool = True, bias: bool = True, *,
                  generator=None, seed=None):
         super().__init__()
-        if generator is None and seed is not None:
-            generator = tg.Generator(seed)
+        generator = init.generator_for(generator, seed)
         if d_model % n_heads:
             raise ValueError(f"SelfAttention: d_model={d_model} is not divisible by n_heads={n_heads}")
         self.d_model, self.n_heads, self.causal = int(d_model), int(n_heads), bool(causal)
@@ -91,8 +91,7 @@ class TransformerBlock(Module):
     def __init__(self, d_model: int, n_heads: int = 1, d_hidden: int | None = None,
                  activation: str = "gelu", *, generator=None, seed=None):
         super().__init__()
-        if generator is None and seed is not None:
-            generator = tg.Generator(seed)
+        generator = init.generator_for(generator, seed)
         d_hidden = 4 * d_model if d_hidden is None else int(d_hidden)
         self.ln1 = LayerNorm(d_model)
         self.attn = SelfAttention(d_model, n_heads, generator=generator)

@@ -12,26 +12,26 @@ import math
 
 import tinygrad_edu as tg
 
-__all__ = ["uniform", "normal", "zeros", "ones", "linear_bound", "kaiming_uniform", "xavier_uniform"]
+__all__ = ["uniform", "normal", "zeros", "ones", "linear_bound", "kaiming_uniform", "xavier_uniform",
+           "generator_for"]
 
 
-def _random_kwargs(generator, seed) -> dict:
-    kwargs = {}
-    if generator is not None:
-        kwargs["generator"] = generator
-    elif seed is not None:
-        kwargs["seed"] = seed
-    return kwargs
+def generator_for(generator=None, seed=None):
+    """The one generator a layer draws all its parameters from: ``generator``, or a new one seeded with
+    ``seed`` (so weight and bias get different numbers), or None (the default generator)."""
+    if generator is not None and seed is not None:
+        raise ValueError("give either seed= or generator=, not both")
+    return tg.Generator(seed) if seed is not None else generator
 
 
 def uniform(shape, low: float = 0.0, high: float = 1.0, *, generator=None, seed=None) -> tg.Tensor:
     """Independent draws from U(low, high)."""
-    return tg.uniform(*tuple(shape), low=low, high=high, **_random_kwargs(generator, seed))
+    return tg.uniform(*tuple(shape), low=low, high=high, generator=generator, seed=seed)
 
 
 def normal(shape, mean: float = 0.0, std: float = 1.0, *, generator=None, seed=None) -> tg.Tensor:
     """Independent draws from N(mean, std²)."""
-    t = tg.randn(*tuple(shape), **_random_kwargs(generator, seed))
+    t = tg.randn(*tuple(shape), generator=generator, seed=seed)
     if std != 1.0:
         t = t * std
     if mean != 0.0:

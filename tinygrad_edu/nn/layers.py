@@ -27,8 +27,7 @@ class Linear(Module):
                  generator=None, seed=None):
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
-        if generator is None and seed is not None:
-            generator = tg.Generator(seed)
+        generator = init.generator_for(generator, seed)
         bound = init.linear_bound(self.in_features)
         self.weight = Parameter(init.uniform((self.out_features, self.in_features), -bound, bound,
                                              generator=generator))
@@ -195,8 +194,7 @@ class MLPBlock(Module):
 
     def __init__(self, d_model: int, d_hidden: int, activation: str = "relu", *, generator=None, seed=None):
         super().__init__()
-        if generator is None and seed is not None:
-            generator = tg.Generator(seed)
+        generator = init.generator_for(generator, seed)
         self.d_model, self.d_hidden = int(d_model), int(d_hidden)
         self.activation_name = str(activation).lower()
         self.up = Linear(self.d_model, self.d_hidden, generator=generator)
