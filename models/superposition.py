@@ -1,21 +1,23 @@
 """Superposition: more features than dimensions.
 
-1. Nearly orthogonal directions (`train_orthogonal`). N unit vectors in d dimensions, N > d, moved by
-   Adam so that their pairwise angles crowd around 90°. The loss is the mean over pairs i ≠ j of
-   |cos θ_ij|^p (p = `power`, smoothed at 0 as (cos² + δ)^(p/2)):
+1. Nearly orthogonal directions. Random unit vectors in d dimensions have cosines of standard deviation
+   ≈ 1/sqrt(d), so in 12,288 dimensions about 95 % of random pairs lie within 89°–91° (`angle_stats`,
+   `pair_angles`). How many directions fit *pairwise* within 90° ± ε? Drawn at random, k of them reach
+   max |cos| ≈ sqrt(2 ln(k²/2) / d), so about exp(d sin²ε / 4) fit: a count that grows exponentially
+   with d (`cos_tail`, `directions_within`). And one direction's interference with k random others,
+   sqrt(Σ_j cos²), grows like sqrt(k / d) (`interference`).
 
-   * p = 1 (the default) rewards making *most* cosines exactly 0. It gets there by an honest trick: it
-     groups the vectors into about d bundles of near-parallel vectors, the bundles orthogonal to one
-     another, so a few pairs end up near 0° or 180°. No arrangement can put *all* pairs near 90° once
-     N ≫ d: the Welch bound says max |cos| ≥ sqrt((N − d) / (d (N − 1))).
-   * a large p (say 8) instead pushes down the *largest* cosines, towards the Welch bound.
+2. Packing (`train_orthogonal`). N unit vectors in d dimensions, N > d, moved by Adam to spread them
+   out. The loss is the mean over pairs i ≠ j of |cos θ_ij|^p (p = `power`, smoothed at 0 as
+   (cos² + δ)^(p/2)). A high power (the default, 8) weighs the largest cosines most and pushes them
+   down towards the Welch bound: no N unit vectors in d dimensions have max |cos| below
+   sqrt((N − d) / (d (N − 1))). With p = 1 the loss rewards making *most* cosines exactly 0, and it gets
+   there by collapsing the vectors into about d bundles of near-parallel vectors, the bundles orthogonal
+   to one another: the opposite of spreading more than d directions out.
 
-   Random unit vectors are the baseline: in d dimensions their cosines have standard deviation
-   ≈ 1/sqrt(d), so in 12,288 dimensions about 95 % of pairs lie within 89°–91° without any training.
-
-2. Toy models of superposition (`train_toy_models`; Elhage et al., 2022). n features x_i ∈ [0, 1],
-   each zero with probability S (the sparsity), importance I_i = 0.7^i; compressed to m < n dimensions
-   and read back:
+3. Toy models of superposition (`train_toy_models`; Elhage et al., 2022, "Toy Models of
+   Superposition"). n features x_i ∈ [0, 1], each zero with probability S (the sparsity), importance
+   I_i = 0.7^i; compressed to m < n dimensions and read back:
 
        h = W x   (W: m × n)      x′ = ReLU(Wᵀ h + b)      loss = mean over the batch of Σ_i I_i (x_i − x′_i)²
 
@@ -33,7 +35,8 @@ from tinygrad_edu import optim
 
 from . import TrainResult, notify
 
-__all__ = ["angle_stats", "welch_bound", "train_orthogonal", "ToyModel", "toy_model_stats", "train_toy_model",
+__all__ = ["angle_stats", "pair_angles", "cos_tail", "directions_within", "interference", "welch_bound",
+           "train_orthogonal", "ToyModel", "toy_model_stats", "train_toy_model",
            "train_toy_models", "report", "orthogonal_defaults", "DEFAULT_SPARSITIES"]
 
 SIN_1_DEGREE = math.sin(math.radians(1.0))    # |cos θ| below this: θ within 89°–91°
@@ -70,6 +73,92 @@ def angle_stats(vectors: tg.Tensor) -> dict:
     }
 
 
+def pair_angles(count: int, dim: int, seed: int = 0) -> list[float]:
+    """The angles (degrees) between all pairs of ``count`` random vectors in ``dim`` dimensions."""
+    with tg.no_grad():
+        u = _unit_rows(tg.randn(count, dim, seed=seed))
+        gram = (u @ u.T).tolist()
+    return [math.degrees(math.acos(max(-1.0, min(1.0, c)))) for i, row in enumerate(gram) for c in row[i + 1:]]
+
+
+def cos_tail(eps_degrees: float, dim: int, intervals: int | None = None) -> float:
+    """P(|cos θ| > sin ε): the chance that two random unit vectors in ``dim`` ≥ 2 dimensions are *not*
+    within 90° ± ε of each other.
+
+    The angle θ between two random unit vectors has density ∝ sin^(d−2) θ on [0°, 180°]; integrated with
+    Simpson's rule. For small ε this is about exp(−d sin²ε / 2).
+    """
+    if dim < 2:
+        raise ValueError(f"cos_tail: needs at least 2 dimensions, got {dim}")
+    if not 0 < eps_degrees < 90:
+        raise ValueError(f"cos_tail: ε must be between 0° and 90°, got {eps_degrees}")
+
+    # The integrand falls off over about 1/d radians near the ends of the ranges: enough steps for that.
+    n = int(intervals or max(2000, 4 * dim)) // 2 * 2
+
+    def integral(upper: float) -> float:      # ∫_0^upper sin^(d−2) θ dθ
+        h = upper / n
+        total = 0.0
+        for k in range(n + 1):
+            weight = 1 if k in (0, n) else (4 if k % 2 else 2)
+            total += weight * math.sin(k * h) ** (dim - 2)
+        return total * h / 3
+
+    return integral(math.radians(90 - eps_degrees)) / integral(math.pi / 2)
+
+
+def directions_within(eps_degrees: float, dim: int, trials: int = 20, seed: int = 0,
+                      limit: int | None = None) -> dict:
+    """How many random directions, drawn one at a time, stay pairwise within 90° ± ε before the first
+    pair falls outside? ``trials`` runs; their median, and the median that `cos_tail` predicts.
+
+    With q = P(|cos| > sin ε) per pair, k directions all fit with probability ≈ exp(−q k(k−1)/2), so the
+    median count is about 1/2 + sqrt(1/4 + 2 ln 2 / q): it grows like exp(d sin²ε / 4).
+    """
+    q = cos_tail(eps_degrees, dim)
+    predicted = 0.5 + math.sqrt(0.25 + 2 * math.log(2) / q)
+    limit = int(limit or max(8, 6 * predicted))
+    threshold = math.sin(math.radians(eps_degrees))
+    generator = tg.Generator(seed)
+    counts = []
+    for _ in range(trials):
+        with tg.no_grad():
+            u = _unit_rows(tg.randn(limit, dim, generator=generator))
+            gram = (u @ u.T).tolist()
+        count = limit
+        for k in range(1, limit):
+            if any(abs(c) >= threshold for c in gram[k][:k]):
+                count = k
+                break
+        counts.append(count)
+    ordered = sorted(counts)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return {"eps_degrees": eps_degrees, "dim": dim, "counts": counts, "median": median,
+            "predicted_median": predicted, "tail": q, "limit": limit}
+
+
+def interference(dim: int, ks, trials: int = 20, seed: int = 0) -> list[dict]:
+    """One random unit direction against k random others: its interference sqrt(Σ_j cos²(u, v_j)),
+    averaged over ``trials`` (as root mean square), beside sqrt(k / d)."""
+    ks = [int(k) for k in ks]
+    generator = tg.Generator(seed)
+    totals = {k: 0.0 for k in ks}
+    biggest = max(ks)
+    for _ in range(trials):
+        with tg.no_grad():
+            u = _unit_rows(tg.randn(1, dim, generator=generator))
+            others = _unit_rows(tg.randn(biggest, dim, generator=generator))
+            squares = ((others @ u.T) ** 2).reshape(biggest).tolist()
+        running, done = 0.0, 0
+        for k in sorted(ks):
+            running += math.fsum(squares[done:k])
+            done = k
+            totals[k] += running
+    return [{"k": k, "dim": dim, "interference": math.sqrt(totals[k] / trials), "sqrt_k_over_d": math.sqrt(k / dim)}
+            for k in ks]
+
+
 def orthogonal_defaults() -> dict:
     """Sizes for the current backend: about a minute on NumPy, a few tens of seconds on pure Python."""
     if tg.get_backend() == "numpy":
@@ -78,8 +167,12 @@ def orthogonal_defaults() -> dict:
 
 
 def train_orthogonal(steps: int | None = None, seed: int = 0, on_step=None, vectors: int | None = None,
-                     dim: int | None = None, power: float = 1.0, lr: float = 0.03) -> TrainResult:
-    """Optimise ``vectors`` unit vectors in ``dim`` dimensions with Adam on mean |cos|^power."""
+                     dim: int | None = None, power: float = 8.0, lr: float = 0.03) -> TrainResult:
+    """Optimise ``vectors`` unit vectors in ``dim`` dimensions with Adam on mean |cos|^power.
+
+    A high power (8) spreads them: the largest cosines come down towards the Welch bound. ``power=1``
+    is the cautionary contrast: it bundles vectors into near-parallel groups (see the module's notes).
+    """
     defaults = orthogonal_defaults()
     n = int(vectors or defaults["vectors"])
     d = int(dim or defaults["dim"])
@@ -262,11 +355,14 @@ def _report_orthogonal(result: TrainResult):
     note = (f"Welch bound: no {c['vectors']} unit vectors in {c['dim']} dimensions have max |cos| below "
             f"{wb:.4f} (angles {math.degrees(math.acos(wb)):.1f}°–{180 - math.degrees(math.acos(wb)):.1f}°). ")
     if c["power"] <= 2:
-        note += ("With the |cos| loss, training crowds most pairs near 90° by bundling vectors into groups of "
-                 "near-parallel ones: look at max |cos| and the near-parallel pairs. Try --set power=8 to push "
-                 "the largest cosines down instead.")
+        note += ("With a low power (mean |cos|) the loss is lowest when most cosines are exactly 0, and training "
+                 "gets there by collapsing the vectors into bundles of near-parallel ones, orthogonal to each "
+                 "other: look at max |cos| and the near-parallel pairs. That is not spreading them out; the "
+                 "default power 8 is.")
     else:
-        note += "With a high power, training pushes the largest cosines down towards that bound."
+        note += (f"With power {c['power']:g}, training weighs the largest cosines most and pushes them down "
+                 f"towards that bound (max |cos| {after['max_abs_cos']:.4f} after training, "
+                 f"{before['max_abs_cos']:.4f} at random), with no near-parallel pairs left.")
     return [table, note]
 
 
