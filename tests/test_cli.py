@@ -52,10 +52,9 @@ def test_the_module_runs_as_python_dash_m():
 
 
 def test_demo_pages_shows_only_the_pages_asked_for(capsys):
-    from tinygrad_edu.commands import demo  # noqa: F401  (the command exists)
     assert cli.main(["demo", "--pages", "4", "--width", "100"]) == 0
     out = capsys.readouterr().out
-    assert "step 4 of" in out and "h = relu(u)" in out
+    assert "step 4 of" in out and "h = max(u, 0)" in out
     assert "step 3 of" not in out and "step 5 of" not in out and "computation graph" not in out
 
 
@@ -70,3 +69,44 @@ def test_a_malformed_page_range_is_a_usage_error(capsys, bad):
         cli.main(["trace", "--pages", bad])
     assert stop.value.code == 2
     assert "--pages" in capsys.readouterr().err
+
+
+def test_a_command_has_one_console_and_its_export_is_written_once(tmp_path, capsys):
+    from tinygrad_edu.commands.output import Output
+
+    output = Output(width=60, export=str(tmp_path / "out.txt"))
+    first, second = output.console(), output.console()
+    assert first is second                      # however often a command asks: one console, one recording
+    first.print("the first table")
+    second.print("the second table")
+    output.console(stderr=True).print("a remark on stderr")
+    saved = output.save()
+    assert saved.read_text(encoding="utf-8").splitlines() == ["the first table", "the second table"]
+    assert "the first table" in capsys.readouterr().out
+
+
+def test_an_interactive_command_exports_its_off_screen_pages_instead(tmp_path, capsys):
+    from tinygrad_edu.commands.output import Output
+
+    output = Output(width=60, export=str(tmp_path / "pages.txt"))
+    output.console().print("1/3  n next · q quit")          # what the stepper draws on the screen
+    output.export_console().print("page one\npage two")     # every page, for the file
+    text = output.save().read_text(encoding="utf-8")
+    assert "page one" in text and "page two" in text and "q quit" not in text
+    assert Output().save() is None and Output().export_console() is None   # no --export: nothing kept
+
+
+@pytest.mark.parametrize("flag", ["--save", "--export"])
+def test_demo_keeps_what_it_printed_under_either_flag(tmp_path, capsys, flag):
+    path = tmp_path / "demo.txt"
+    assert cli.main(["demo", "--pages", "3", "--width", "90", flag, str(path)]) == 0
+    printed, err = capsys.readouterr()
+    assert path.read_text(encoding="utf-8").strip() == printed.strip()
+    assert "step 3 of" in printed and f"saved to {path}" in err
+
+
+def test_an_export_that_cannot_be_written_is_one_clear_error(tmp_path, capsys):
+    path = tmp_path / "no such folder" / "show.txt"
+    assert cli.main(["show", "michael-jordan", "--exact-only", "--export", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write {path}" in err and "Traceback" not in err

@@ -9,7 +9,8 @@ import tinygrad_edu as tg
 from tinygrad_edu.cli import main
 from tinygrad_edu.commands import demo
 from tinygrad_edu.directions import Directions
-from tinygrad_edu.trace.render import make_console, render_event
+from tinygrad_edu.commands.output import offscreen_console
+from tinygrad_edu.trace.render import render_event
 from tinygrad_edu.trace.target import run_target
 
 
@@ -107,7 +108,7 @@ def test_demo_save_text(capsys, tmp_path):
 
 def test_event_panel_with_a_story_note(tape):
     residual = forward_output(tape, "y")
-    console = make_console(width=80, colour=False)
+    console = offscreen_console(width=80, colour=False)
     console.print(render_event(residual, position=7, total=22, note="a note for the student"))
     text = console.export_text()
     assert "step 7 of 22" in text and "a note for the student" in text

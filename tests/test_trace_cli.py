@@ -13,7 +13,9 @@ import tinygrad_edu as tg
 
 
 class Cube(tg.Function):
-    """z = x³   (my own op)"""
+    """My own op: the cube."""
+    formula = "{z} = {x}³"
+    derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ 3{x}²"
 
     @staticmethod
     def forward(ctx, x):
@@ -30,6 +32,23 @@ def neuron():
     x = tg.tensor([1.0, 2.0]).named("inputs")
     w = tg.tensor([0.5, 0.25], requires_grad=True).named("weights")
     return Cube.apply((x * w).sum().named("pre")).named("loss")
+
+
+class Twice(tg.Function):
+    """Doubles x (no formula stated yet)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 2.0
+
+
+def twice():
+    x = tg.tensor([1.0, -2.0], requires_grad=True).named("x")
+    return Twice.apply(x).named("y").sum().named("loss")
 
 
 def broken():
@@ -57,7 +76,7 @@ def test_default_target_prints_every_step_summary_and_graph(capsys):
     assert all(f"step {k} of {total}" in out for k in range(1, total + 1))
     for phase in ("forward", "backward", "update"):
         assert f"· {phase} ·" in out
-    assert "y = x + delta" in out and "block.up.weight" in out and "h = relu(u)" in out
+    assert "y = x + delta" in out and "block.up.weight" in out and "h = max(u, 0)" in out
     assert "computation graph" in out and "trace summary" not in out  # titled by the target
     assert max(len(line) for line in out.splitlines()) <= 100
 
@@ -72,10 +91,19 @@ def test_phase_keeps_only_that_phase(capsys):
 def test_a_student_file_traced_by_path(capsys, student_file):
     code, out, _ = run_cli(capsys, f"{student_file}:neuron", "--width", "100")
     assert code == 0
-    assert "Cube" in out and "z = x³" in out  # the student's op, its formula from the docstring
-    assert "pre = sum(t1)" in out and "loss = pre³" in out and "t1 = inputs * weights" in out
+    assert "Cube" in out and "z = x³" in out  # the student's op with its own formula ...
+    assert "loss = pre³" in out and "∂L/∂pre = ∂L/∂loss ⊙ 3pre²" in out  # ... and the names put in
+    assert "t1 = inputs ⊙ weights" in out and "pre = Σ t1 over axes (0,)" in out
     assert "· backward ·" in out  # the returned loss was backpropagated
-    assert "∂L/∂weights" in out and "Cube.backward" in out
+    assert "∂L/∂weights = ∂L/∂t1 ⊙ inputs" in out
+    assert "∂L/∂inputs" not in out   # the inputs need no gradient: their clause is left out
+
+
+def test_a_student_op_without_a_formula_still_reads_well(capsys, student_file):
+    code, out, _ = run_cli(capsys, f"{student_file}:twice", "--width", "100")
+    assert code == 0
+    assert "Doubles x (no formula stated yet)." in out  # the docstring says what it is
+    assert "y = Twice(x)" in out and "∂L/∂x from ∂L/∂y by Twice.backward" in out
 
 
 def test_a_module_target(capsys):
@@ -97,7 +125,7 @@ def test_save_writes_the_trace(capsys, tmp_path, suffix):
     code, _, err = run_cli(capsys, "--phase", "forward", "--save", str(path))
     assert code == 0 and str(path) in err
     content = path.read_text(encoding="utf-8").replace("&#160;", " ")
-    assert "h = relu(z)" in content and "y = x + delta" in content
+    assert "h = max(u, 0)" in content and "y = x + delta" in content
 
 
 @pytest.mark.parametrize("target, message", [

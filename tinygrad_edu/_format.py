@@ -1,8 +1,24 @@
-"""How a tensor looks: PyTorch-style ``repr`` and a small coloured grid for Rich."""
+"""How values look: a Tensor's PyTorch-style ``repr``, and the one coloured grid of values.
+
+The grid (`values_grid`) is what ``rich.print(tensor)`` shows and what every trace step shows for
+each tensor and gradient: the last axis across, everything before it down the side, blue below 0,
+red above, grey at 0, large tensors cut to their corners. It works on plain data (a shape and the
+values in row-major order), so a Tensor and a trace snapshot draw the same way. Rich is imported
+only when a grid is drawn.
+"""
 from __future__ import annotations
 
 import math
 
+from .shapes import flatten
+
+# Diverging colours around 0: negative blue, positive red, both fading to grey at 0.
+_NEGATIVE = (52, 120, 220)
+_POSITIVE = (220, 70, 50)
+_ZERO = (135, 135, 135)
+
+
+# ---- repr ------------------------------------------------------------------------------------------
 
 def _number(value, dtype: str, decimals: int) -> str:
     if dtype == "bool":
@@ -25,7 +41,7 @@ def _decimals(values: list, dtype: str) -> int:
 def format_tensor(t) -> str:
     """``tensor([[1., 2.]], requires_grad=True)``; large tensors keep their first and last 3 entries per axis."""
     values = t.tolist()
-    flat = _flatten(values)
+    flat, _ = flatten(values)
     decimals = _decimals(flat, t.dtype)
     cells = [_number(v, t.dtype, decimals) for v in flat]
     width = max((len(c) for c in cells), default=0)
@@ -48,53 +64,110 @@ def format_tensor(t) -> str:
     return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
 
-def _flatten(values) -> list:
-    if not isinstance(values, list):
-        return [values]
-    out = []
-    for v in values:
-        out.extend(_flatten(v))
-    return out
+# ---- the grid ------------------------------------------------------------------------------------
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """``(3,)``, ``(2, 3)``, ``()``: a shape as Python writes a tuple."""
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def cell_style(value: float, scale: float) -> str:
-    """Diverging colours around 0: blue for negative, red for positive, brighter when larger."""
-    if scale == 0 or value == 0 or value != value:
+def format_number(value, scale: float | None = None) -> str:
+    """Short text for one entry: ``1.00``, ``-0.25``, ``0``, ``3.1e-05``, ``T``, ``7``.
+
+    With ``scale`` (the largest |entry| of the grid) of at least 0.05, entries too small to matter
+    beside it read ``0.00`` / ``-0.00``, so the columns keep one width; an exact zero is ``0``.
+    """
+    if isinstance(value, bool):
+        return "T" if value else "F"
+    if isinstance(value, int):
+        return str(value)
+    value = float(value)
+    if value == 0:
+        return "0"
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    if scale is not None and scale >= 0.05 and abs(value) < 5e-3:
+        return f"{value:.2f}"
+    if abs(value) >= 1e4 or abs(value) < 5e-3:
+        return f"{value:.1e}"
+    return f"{value:.2f}"
+
+
+def value_style(value, scale: float) -> str:
+    """The colour of one entry: grey at 0, stronger blue / red as |value| approaches ``scale``."""
+    if isinstance(value, bool):
+        return "bold" if value else "dim"
+    value = float(value)
+    if value == 0 or scale == 0 or math.isnan(value):
         return "dim"
-    strength = min(abs(value) / scale, 1.0)
-    level = 1 + int(strength * 4.999)
-    reds = ["", "#ffd0c0", "#ff9f80", "#ff7050", "#ff4020", "#ff0000"]
-    blues = ["", "#c0d8ff", "#80b0ff", "#5090ff", "#2070ff", "#0050ff"]
-    return (reds if value > 0 else blues)[level]
+    share = min(1.0, abs(value) / scale)
+    target = _POSITIVE if value > 0 else _NEGATIVE
+    r, g, b = (round(z + (t - z) * (0.35 + 0.65 * share)) for z, t in zip(_ZERO, target))
+    return f"{'bold ' if share >= 0.5 else ''}rgb({r},{g},{b})"
 
 
-def rich_grid(t, max_rows: int = 8, max_cols: int = 8):
-    """A tensor as a Rich table: values coloured by sign and size, the shape in the title."""
+def _kept(n: int, limit: int) -> list[int | None]:
+    """Indices to show out of ``n``: all of them, or the first and last few with None for the gap."""
+    if n <= limit:
+        return list(range(n))
+    head = (limit + 1) // 2
+    tail = limit - head
+    return list(range(head)) + [None] + list(range(n - tail, n))
+
+
+def values_grid(shape: tuple[int, ...], values, max_rows: int = 6, max_cols: int = 8):
+    """Row-major ``values`` of ``shape`` as a Rich grid: the last axis across, the rest down the side
+    (rows labelled ``[i,j]`` from 2-D on); ``…`` and ``⋮`` stand for what does not fit."""
     from rich.table import Table
     from rich.text import Text
 
-    data = t.tolist()
-    if t.ndim == 0:
-        data = [[data]]
-    elif t.ndim == 1:
-        data = [data]
-    elif t.ndim > 2:
-        data = t.data.reshape((t.numel() // max(t.shape[-1], 1), t.shape[-1])).tolist()
-    flat = _flatten(data)
-    numeric = [float(v) for v in flat if not isinstance(v, bool)]
-    scale = max((abs(v) for v in numeric if v == v and abs(v) != math.inf), default=0.0)
-    decimals = _decimals(flat, t.dtype) if t.dtype == "float64" else 0
-    title = f"{tuple(t.shape)} {t.dtype}" + (f"  {t.name}" if t.name else "")
-    table = Table(title=title, show_header=False, box=None, padding=(0, 1))
-    shown_cols = min(len(data[0]) if data else 0, max_cols + 1)
-    for _ in range(shown_cols):
-        table.add_column(justify="right")
-    rows = data if len(data) <= max_rows else data[:max_rows // 2] + [None] + data[-(max_rows // 2):]
-    for row in rows:
-        if row is None:
-            table.add_row(*[Text("⋮", style="dim")])
+    if not shape:
+        return Text(format_number(values[0]), style=value_style(values[0], abs(float(values[0])) or 1.0))
+    numbers = [abs(float(v)) for v in values if not (isinstance(v, float) and math.isnan(v))]
+    scale = max(numbers, default=0.0)
+    cols = shape[-1]
+    rows = len(values) // cols if cols else 0
+    if rows == 0 or cols == 0:
+        return Text(f"(empty {shape_text(shape)})", style="dim")
+    lead_shape = shape[:-1]
+
+    def row_label(r: int) -> str:
+        index = []
+        for size in reversed(lead_shape):
+            index.append(r % size)
+            r //= size
+        return "[" + ",".join(str(i) for i in reversed(index)) + "]"
+
+    grid = Table.grid(padding=(0, 1))
+    show_labels = len(shape) >= 2
+    if show_labels:
+        grid.add_column(justify="right", style="dim")
+    col_index = _kept(cols, max_cols)
+    for _ in col_index:
+        grid.add_column(justify="right")
+    for r in _kept(rows, max_rows):
+        if r is None:
+            cells = [Text("⋮", style="dim") for _ in col_index]
+            grid.add_row(*([Text("")] if show_labels else []), *cells)
             continue
-        cols = row if len(row) <= max_cols else row[:max_cols // 2] + [None] + row[-(max_cols // 2):]
-        table.add_row(*[Text("…", style="dim") if v is None else
-                        Text(_number(v, t.dtype, decimals), style=cell_style(float(v), scale)) for v in cols])
-    return table
+        cells = []
+        for c in col_index:
+            if c is None:
+                cells.append(Text("…", style="dim"))
+            else:
+                v = values[r * cols + c]
+                cells.append(Text(format_number(v, scale), style=value_style(v, scale)))
+        grid.add_row(*([Text(row_label(r))] if show_labels else []), *cells)
+    return grid
+
+
+def rich_grid(t, max_rows: int = 8, max_cols: int = 8):
+    """A Tensor for Rich (``rich.print(t)``): its shape, dtype and name above the grid of its values."""
+    from rich.console import Group
+    from rich.text import Text
+
+    values, _ = flatten(t.tolist())
+    header = Text(f"{shape_text(tuple(t.shape))} {t.dtype}", style="dim")
+    if t.name:
+        header.append(f"  {t.name}", style="bold")
+    return Group(header, values_grid(tuple(t.shape), values, max_rows=max_rows, max_cols=max_cols))

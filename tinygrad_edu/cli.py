@@ -5,6 +5,8 @@ import argparse
 import importlib
 import sys
 
+from .commands.output import Output, add_export_argument
+
 COMMANDS = ["demo", "show", "train", "trace", "bench", "tutorial"]
 
 
@@ -24,36 +26,49 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_arguments(command)
         command.add_argument("--backend", choices=["python", "numpy"], default=None,
                              help="where the numbers live (default: $TINYGRAD_EDU_BACKEND or python)")
-        if not getattr(module, "SAVES_OUTPUT", False):
-            command.add_argument("--export", metavar="FILE", default=None,
-                                 help="also save what the command prints as FILE (.svg, .html or .txt)")
-        command.set_defaults(run=module.run, export=None)
+        add_export_argument(command, getattr(module, "EXPORT_FLAGS", ("--export",)))
+        command.set_defaults(run=module.run)
     return parser
 
 
+def _title(argv: list[str], flags: tuple[str, ...] = ("--export", "--save")) -> str:
+    """``tinygrad-edu demo --pages 7`` for the head of an .svg: the command as typed, without the export."""
+    shown, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in flags:
+            skip = True
+        elif not word.startswith(tuple(flag + "=" for flag in flags)):
+            shown.append(word)
+    return " ".join(["tinygrad-edu", *shown])
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
-    if args.export:
-        from .commands import EXPORT_SUFFIXES
-        if not args.export.lower().endswith(EXPORT_SUFFIXES):
-            parser.error(f"--export {args.export}: the file must end in {', '.join(EXPORT_SUFFIXES)}")
     if args.backend:
         from . import set_backend
         try:
             set_backend(args.backend)
         except ImportError as error:
             parser.error(str(error))
+    args.output = Output(width=getattr(args, "width", None), export=args.export, title=_title(argv))
     code = args.run(args) or 0
     if args.export:
-        from .commands import recording, save_export
-        if recording:
-            save_export(args.export, title="tinygrad-edu " + " ".join(argv if argv is not None else sys.argv[1:]))
-        else:
+        try:
+            saved = args.output.save()
+        except OSError as error:
+            print(f"tinygrad-edu: cannot write {args.export}: {error.strerror or error}", file=sys.stderr)
+            return 1
+        if saved is None:
             print(f"tinygrad-edu: {args.command} printed nothing to export", file=sys.stderr)
+        else:
+            print(f"saved to {saved}", file=sys.stderr)
     return code
 
 

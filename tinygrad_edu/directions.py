@@ -27,6 +27,7 @@ import random
 from typing import Iterable, Sequence
 
 import tinygrad_edu as tg
+from tinygrad_edu.shapes import flatten
 
 __all__ = ["Directions"]
 
@@ -128,9 +129,7 @@ class Directions:
         For a 2-D (rows, dim) tensor: one such dict per row.
         """
         values = vector.tolist() if hasattr(vector, "tolist") else vector
-        shape = tuple(getattr(vector, "shape", ()))
-        if not shape:
-            shape = _shape_of(values)
+        shape = tuple(getattr(vector, "shape", ())) or flatten(values)[1]
         if len(shape) == 1:
             self._check_length(shape[-1])
             return {name: _dot(values, row) for name, row in self._rows.items()}
@@ -168,11 +167,3 @@ def _unique_names(names: Iterable[str]) -> list[str]:
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
     return math.fsum(x * y for x, y in zip(a, b))
-
-
-def _shape_of(values) -> tuple:
-    shape = []
-    while isinstance(values, (list, tuple)):
-        shape.append(len(values))
-        values = values[0] if values else None
-    return tuple(shape)

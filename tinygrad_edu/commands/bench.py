@@ -80,9 +80,8 @@ def _benchmarks():
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import console as make_console
     suite = _benchmarks()
-    err = make_console(args, stderr=True)
+    err = args.output.console(stderr=True)
     if suite is None:
         err.print("bench: the benchmarks/ folder was not found; run it from a source checkout "
                   "(git clone, then pip install -e .)")
@@ -94,5 +93,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
     else:
-        suite.render(results, make_console(args))
+        suite.render(results, args.output.console())
     return 0 if results["all_agree"] else 1

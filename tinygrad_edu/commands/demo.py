@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 
 HELP = "the Michael Jordan MLP block as a story: forward, one backward pass, one SGD update"
-SAVES_OUTPUT = True  # has its own --save FILE, so the global --export is not added
+EXPORT_FLAGS = ("--save", "--export")   # --save FILE keeps every page shown, as for trace
 
 NAMES = ("Michael", "Jordan", "basketball", "Phelps", "swimming")
 LEARNING_RATE = 0.1
@@ -113,9 +113,9 @@ def story(tape) -> list[tuple]:
     from ..trace.render import projection_bars
 
     f, b = "forward", "backward"
-    up = _find(tape, f, "MatMul", uses="block.up.weightᵀ")
+    up = _find(tape, f, "MatMul", uses="block.up.weight.T")
     w_up = _find(tape, f, "Permute", uses="block.up.weight").inputs[0]
-    down = _find(tape, f, "MatMul", uses="block.down.weightᵀ")
+    down = _find(tape, f, "MatMul", uses="block.down.weight.T")
     score_f = _find(tape, f, "MatMul", output="score")
     return [
         (up, _note(
@@ -265,5 +265,5 @@ def run(args: argparse.Namespace) -> int:
         pages.append(render_event(event, position=position, total=len(pages_spec) + 2, note=note))
     block = parts["modules"]["block"]
     pages.append(_closing(parts["directions"], block))
-    return present(args, pages, graph=graph_tree(tape), summary=summary_table(shown, title="the steps of the story", start=2),
-                   title="tinygrad-edu demo")
+    return present(args, pages, graph=graph_tree(tape),
+                   summary=summary_table(shown, title="the steps of the story", start=2))

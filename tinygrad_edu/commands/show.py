@@ -25,15 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from models import michael_jordan as mj
 
-    from . import console as make_console
-
     examples = [mj.hand_built_example()]
     if not args.exact_only:
         examples.append(mj.hand_built_example(dim=args.dim, seed=args.seed))
     if args.json:
         print(json.dumps({ex["kind"]: _as_json(ex) for ex in examples}))
         return 0
-    con = make_console(args)
+    con = args.output.console()
     con.print(_intro())
     for ex in examples:
         for part in _render(ex):

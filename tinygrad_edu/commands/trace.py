@@ -26,7 +26,7 @@ from typing import Sequence
 from ..trace.events import PHASES
 
 HELP = "record a computation and show each forward, backward and update step (--step to drive it)"
-SAVES_OUTPUT = True  # has its own --save FILE, so the global --export is not added
+EXPORT_FLAGS = ("--save", "--export")   # --save FILE keeps every page shown, as for demo
 
 DEFAULT_TARGET = "tinygrad_edu.commands.demo:michael_jordan"
 MIN_WIDTH = 40
@@ -43,24 +43,12 @@ def width_argument(text: str) -> int:
     return width
 
 
-def save_argument(text: str) -> str:
-    """``--save``: a file name ending in .svg, .html or .txt."""
-    from pathlib import Path
-
-    suffix = Path(text).suffix.lower()
-    if suffix not in (".svg", ".html", ".txt"):
-        raise argparse.ArgumentTypeError(f"--save needs a file ending in .svg, .html or .txt, got {text!r}")
-    return text
-
-
 def add_display_arguments(parser: argparse.ArgumentParser) -> None:
     """The options ``trace`` and ``demo`` share."""
     parser.add_argument("--step", action="store_true",
                         help="step through one page at a time, driven by keys (in a terminal)")
     parser.add_argument("--width", type=width_argument, default=None, metavar="COLUMNS",
                         help="draw for this many columns (default: the terminal's width)")
-    parser.add_argument("--save", type=save_argument, default=None, metavar="FILE",
-                        help="also write everything shown to FILE (.svg, .html or .txt)")
     parser.add_argument("--pages", type=pages_argument, default=None, metavar="N[-M]",
                         help="show only page N (or pages N to M), without the summary and graph")
 
@@ -75,12 +63,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_display_arguments(parser)
 
 
-def make_command_console(args):
-    """The console the command prints to (the shared one for commands, honouring --width)."""
-    from . import console
-    return console(args)
-
-
 def pages_argument(text: str) -> tuple[int, int]:
     """``--pages``: one page number (``4``) or a range (``2-5``), counted from 1."""
     first, _, last = text.partition("-")
@@ -93,11 +75,12 @@ def pages_argument(text: str) -> tuple[int, int]:
     return start, stop
 
 
-def present(args, pages: Sequence, graph=None, summary=None, title: str = "tinygrad-edu trace",
-            stdin=None) -> int:
-    """Show ``pages``: stepped by keys in a terminal with ``--step``, else all printed; ``--save`` too."""
+def present(args, pages: Sequence, graph=None, summary=None, stdin=None) -> int:
+    """Show ``pages``: stepped by keys in a terminal with ``--step``, else all printed.
+
+    ``--save FILE`` keeps every page (with the summary and graph) as printed without ``--step``.
+    """
     from ..trace import stepper
-    from ..trace.render import make_console, save_console
 
     stdin = stdin if stdin is not None else sys.stdin
     if getattr(args, "pages", None):
@@ -106,22 +89,21 @@ def present(args, pages: Sequence, graph=None, summary=None, title: str = "tinyg
             print(f"tinygrad-edu: --pages {start}-{stop}: there are only {len(pages)} pages", file=sys.stderr)
             return 2
         pages, graph, summary = list(pages)[start - 1:stop], None, None
-    console = make_command_console(args)
+    console = args.output.console()
     interactive = bool(getattr(args, "step", False)) and _is_tty(stdin) and console.is_terminal
-    if interactive:
-        try:
-            with stepper.terminal_keys(stdin) as keys:
-                stepper.run(console, pages, keys, graph=graph, summary=summary)
-        except KeyboardInterrupt:
-            console.print()
-            return 130
-    else:
+    if not interactive:
         _print_all(console, pages, graph, summary)
-    if getattr(args, "save", None):
-        recorder = make_console(width=getattr(args, "width", None) or 100)
-        _print_all(recorder, pages, graph, summary)
-        path = save_console(recorder, args.save, title=title)
-        print(f"saved to {path}", file=sys.stderr)
+        return 0
+    # The screen shows one page at a time; the export file gets them all, printed off screen.
+    kept = args.output.export_console()
+    if kept is not None:
+        _print_all(kept, pages, graph, summary)
+    try:
+        with stepper.terminal_keys(stdin) as keys:
+            stepper.run(console, pages, keys, graph=graph, summary=summary)
+    except KeyboardInterrupt:
+        console.print()
+        return 130
     return 0
 
 
@@ -163,5 +145,4 @@ def run(args: argparse.Namespace) -> int:
         return 1
     pages = [render_event(e, position=i, total=len(events)) for i, e in enumerate(events, start=1)]
     title = f"steps of {args.target}" + (f" ({args.phase})" if args.phase else "")
-    return present(args, pages, graph=graph_tree(result.tape), summary=summary_table(events, title=title),
-                   title=f"tinygrad-edu trace {args.target}")
+    return present(args, pages, graph=graph_tree(result.tape), summary=summary_table(events, title=title))

@@ -66,13 +66,10 @@ def _usage_error(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
         TimeRemainingColumn
 
     import tinygrad_edu as tg
-
-    from . import console as make_console
 
     module, train = _task(args.model)
     parameters = {k: p for k, p in inspect.signature(train).parameters.items() if k not in _RESERVED}
@@ -89,9 +86,9 @@ def run(args: argparse.Namespace) -> int:
             value = int(value)
         options[key] = value
 
-    out = make_console(args)
     # With --json, stdout carries only the JSON: the progress bar goes to stderr, and only on a terminal.
-    progress_console = Console(stderr=True) if args.json else out
+    out = None if args.json else args.output.console()
+    progress_console = args.output.console(stderr=True) if args.json else out
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("loss [cyan]{task.fields[loss]}"), TimeElapsedColumn(), TimeRemainingColumn(),
                         console=progress_console, disable=args.json and not progress_console.is_terminal)

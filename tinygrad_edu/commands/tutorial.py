@@ -12,7 +12,6 @@ import sys
 import traceback
 
 from .. import tutorials
-from . import console as make_console
 
 HELP = "read the numbered lessons, or run a lesson's code block by block"
 
@@ -52,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    console = make_console(args)
+    console = args.output.console()
     if args.lesson is None:
         return list_lessons(console)
     if args.run_blocks:

@@ -7,50 +7,22 @@ A tape is a list of events, one per thing that happened while recording:
 * `UpdateEvent`   -- an optimizer changed one parameter: before, gradient, after
 
 Every tensor that appears in an event is kept as a `Snapshot`: its name, shape and a *copy* of its
-values, so a later optimizer step cannot rewrite history. Events know how to render themselves
-with Rich (`__rich_console__`), but the Rich code lives in `render.py` and is imported only when an
-event is actually drawn.
+values, so a later optimizer step cannot rewrite history. Events are plain data: `render.py` draws
+them with Rich (``trace.panel(event)``); nothing here imports it.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
-__all__ = ["Snapshot", "Event", "ForwardEvent", "BackwardEvent", "UpdateEvent",
-           "flatten", "unflatten", "PHASES"]
+from ..shapes import nest
+from .formula import bind, keep_clauses
+
+__all__ = ["Snapshot", "Event", "ForwardEvent", "BackwardEvent", "UpdateEvent", "PHASES"]
 
 PHASES = ("forward", "backward", "update")
-
-
-def flatten(nested: Any) -> list:
-    """Row-major list of the scalars in a nested list (a bare number gives a one-element list)."""
-    if not isinstance(nested, (list, tuple)):
-        return [nested]
-    flat: list = []
-    stack = [iter(nested)]
-    # An explicit stack rather than recursion: deep nesting must not hit the recursion limit.
-    while stack:
-        for item in stack[-1]:
-            if isinstance(item, (list, tuple)):
-                stack.append(iter(item))
-                break
-            flat.append(item)
-        else:
-            stack.pop()
-    return flat
-
-
-def unflatten(flat: Sequence, shape: tuple[int, ...]) -> Any:
-    """Inverse of `flatten`: nested lists of the given shape (a number for shape ())."""
-    if not shape:
-        return flat[0]
-    items = list(flat)
-    for size in reversed(shape[1:]):
-        items = [items[i:i + size] for i in range(0, len(items), size)]
-    return items
 
 
 @dataclass
@@ -88,7 +60,7 @@ class Snapshot:
 
     def tolist(self) -> Any:
         """The values as nested lists (a number for a 0-d tensor)."""
-        return unflatten(self.values, self.shape)
+        return nest(self.values, self.shape)
 
     def _numbers(self) -> list[float]:
         return [float(v) for v in self.values]
@@ -115,22 +87,9 @@ class Snapshot:
         return self.projections[vector][direction]
 
 
-def _substitute(text: str, mapping: dict[str, str]) -> str:
-    """Replace whole-word symbols in a formula at once (so ``x -> y, y -> x`` does not chain)."""
-    if not mapping:
-        return text
-    pattern = re.compile(r"(?<![A-Za-z0-9_.])(" + "|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True))
-                         + r")(?![A-Za-z0-9_])")
-    return pattern.sub(lambda m: mapping[m.group(1)], text)
-
-
-def _uses_all(text: str, symbols: Sequence[str]) -> bool:
-    return all(re.search(r"(?<![A-Za-z0-9_.])" + re.escape(s) + r"(?![A-Za-z0-9_])", text) for s in symbols)
-
-
 @dataclass
 class Event:
-    """What every event has: its position on the tape, phase, op name and formula."""
+    """What every event has: its position on the tape, phase, op name and formula (as the op states it)."""
 
     step: int
     op: str
@@ -143,42 +102,64 @@ class Event:
         """Every tensor snapshot in this event (for naming and projections)."""
         return iter(())
 
-    def _symbol_map(self) -> dict[str, str]:
-        return {}
-
-    def _formula_to_bind(self) -> str:
-        return self.formula
+    def plain_formula(self) -> str:
+        """The formula with each symbol as itself: ``z = x ⊙ y``."""
+        return bind(self.formula)
 
     def bound_formula(self) -> str | None:
-        """The formula with the op's own symbols replaced by this step's tensor names.
-
-        ``z = x @ w`` becomes ``t3 = x @ block.up.weight``. None when the formula does not mention
-        every symbol (then a partial substitution would mislead) or nothing would change.
-        """
-        mapping = self._symbol_map()
-        if not mapping or not _uses_all(self.formula, list(mapping)):
-            return None
-        # (Wᵀ)ᵀ is W: say so rather than stacking the marks.
-        bound = _substitute(self._formula_to_bind(), mapping).replace("ᵀᵀ", "")
-        return None if bound == self.formula else bound
-
-    def __rich_console__(self, console, options):
-        from .render import render_event  # Rich is imported only when an event is drawn
-
-        yield render_event(self)
+        """The formula with this step's names put in (None when that changes nothing)."""
+        return None
 
 
 @dataclass
-class ForwardEvent(Event):
-    """``output = op(*inputs, **params)`` ran once.
+class _OpEvent(Event):
+    """An op's forward or backward step: the forward values, and the symbols that name them.
 
-    ``symbols`` are the names the op's formula uses: one per input, then the output's.
+    ``input_symbols`` holds the symbol of each input (``forward``'s parameter names; a ``*xs``
+    parameter repeats), ``output_symbol`` the output's, ``options`` the text of every option value
+    the step ran with (``exponent`` -> ``2``). See `formula.py` for how they are bound.
     """
 
     inputs: tuple[Snapshot, ...] = ()
     output: Snapshot | None = None
-    params: dict[str, str] = field(default_factory=dict)
-    symbols: tuple[str, ...] = ()
+    input_symbols: tuple[str, ...] = ()
+    output_symbol: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+
+    def names(self) -> dict[str, str]:
+        """symbol -> this step's text for it: the tensors' settled names and the options' values.
+
+        Several inputs under one (variadic) symbol read ``(a, b)``.
+        """
+        grouped: dict[str, list[str]] = {}
+        for symbol, snap in zip(self.input_symbols, self.inputs):
+            grouped.setdefault(symbol, []).append(snap.name)
+        names = {symbol: found[0] if len(found) == 1 else "(" + ", ".join(found) + ")"
+                 for symbol, found in grouped.items()}
+        if self.output_symbol and self.output is not None:
+            names[self.output_symbol] = self.output.name
+        return {**self.options, **names}
+
+    def _template(self) -> str:
+        return self.formula
+
+    def bound_formula(self) -> str | None:
+        """The formula with this step's names: ``{Z} = {X} @ {Y}`` reads ``t3 = x @ block.up.weight.T``."""
+        bound = bind(self._template(), self.names())
+        return None if bound == self.plain_formula() else bound
+
+
+@dataclass
+class ForwardEvent(_OpEvent):
+    """``output = op(*inputs, **options)`` ran once.
+
+    ``unstated`` holds the options the formula does not show and that differ from ``forward``'s
+    defaults (shown beside it); ``about`` the first line of the docstring of an op that states no
+    formula of its own.
+    """
+
+    unstated: dict[str, str] = field(default_factory=dict)
+    about: str = ""
 
     phase = "forward"
 
@@ -187,50 +168,30 @@ class ForwardEvent(Event):
         if self.output is not None:
             yield self.output
 
-    def _symbol_map(self) -> dict[str, str]:
-        return _bind_symbols(self.symbols, self.inputs, self.output)
-
-
-def _bind_symbols(symbols, inputs, output) -> dict[str, str]:
-    """The formula's letters (inputs first, then the output) -> the tensors' names; {} when they don't line up."""
-    if len(symbols) != len(inputs) + 1 or output is None:
-        return {}
-    return dict(zip(symbols, [s.name for s in inputs] + [output.name]))
-
 
 @dataclass
-class BackwardEvent(Event):
+class BackwardEvent(_OpEvent):
     """The backward of one op ran: from ``grad_output`` = ∂L/∂output to one gradient per input.
 
-    ``inputs`` and ``output`` are the forward values (for the shapes and the names);
-    ``input_grads[i]`` is None where the op sends no gradient (an input that needs none).
+    ``formula`` is the op's derivative; ``inputs`` and ``output`` are the forward values (for the
+    shapes and the names); ``input_grads[i]`` is None where the op sends no gradient (an input that
+    needs none), and its clause is then left out of the bound formula.
     """
 
-    inputs: tuple[Snapshot, ...] = ()
-    output: Snapshot | None = None
     grad_output: Snapshot | None = None
     input_grads: tuple[Snapshot | None, ...] = ()
-    symbols: tuple[str, ...] = ()
 
     phase = "backward"
 
-    def _formula_to_bind(self) -> str:
-        """The backward formula without the clauses for inputs that got no gradient (constants)."""
-        if len(self.symbols) != len(self.inputs) + 1 or ";" not in self.formula:
-            return self.formula
-        silent = {f"∂L/∂{symbol}" for symbol, grad in zip(self.symbols, self.input_grads) if grad is None}
-        clauses = [c.strip() for c in self.formula.split(";")]
-        kept = [c for c in clauses if c.split("=", 1)[0].strip() not in silent]
-        return ";  ".join(kept) if kept else self.formula
+    def _template(self) -> str:
+        fed = {symbol for symbol, grad in zip(self.input_symbols, self.input_grads) if grad is not None}
+        return keep_clauses(self.formula, set(self.input_symbols) - fed)
 
     def snapshots(self) -> Iterator[Snapshot]:
         yield from self.inputs
         for snap in (self.output, self.grad_output, *self.input_grads):
             if snap is not None:
                 yield snap
-
-    def _symbol_map(self) -> dict[str, str]:
-        return _bind_symbols(self.symbols, self.inputs, self.output)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from rich.text import Text
 from rich.tree import Tree
 
+from .._format import shape_text
 from .events import ForwardEvent, Snapshot
 
 __all__ = ["Node", "build_graph", "graph_tree"]
@@ -37,7 +38,7 @@ def build_graph(tape) -> tuple[dict[int, Node], list[int]]:
         for snap in event.inputs:
             nodes.setdefault(snap.key, Node(snap))
         nodes[event.output.key] = Node(event.output, op=event.op,
-                                       formula=event.bound_formula() or event.formula,
+                                       formula=event.bound_formula() or event.plain_formula(),
                                        parents=[s.key for s in event.inputs])
     roots = [key for key in getattr(tape, "roots", []) if key in nodes]
     if not roots:
@@ -46,13 +47,9 @@ def build_graph(tape) -> tuple[dict[int, Node], list[int]]:
     return nodes, list(dict.fromkeys(roots))
 
 
-def _shape_text(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
 def _label(node: Node, repeated: bool) -> Text:
     text = Text(node.snap.name, style="bold")
-    text.append(" " + _shape_text(node.snap.shape), style="dim")
+    text.append(" " + shape_text(node.snap.shape), style="dim")
     if repeated:
         text.append("  (see above)", style="dim italic")
     elif node.op is None:

@@ -14,66 +14,54 @@ engine calls ``tape.on_backward`` for every op it differentiates, and optimizers
 
 Names: a tensor named in the module tree (``block.up.weight``) gets that name; otherwise its own
 ``.name`` (set with ``.named("x")``); otherwise a short stable name ``t1``, ``t2``, ... in order of
-first appearance. Names are settled when the block ends, so ``h = (x @ w).named("h")`` names the
-output of the matmul even though the name came after the op ran.
+first appearance. The transpose of a named matrix is called as the code writes it, ``W.T``, and a
+number the code wrote (``x * 3``) is called by its value. Names are settled when the block ends, so
+``h = (x @ w).named("h")`` names the output of the matmul even though the name came after the op ran.
+
+Each event keeps the op's ``formula`` (or ``derivative``) as the op states it, with the symbols and
+option values of this step, so it can show the formula with the tensors' names (see `formula.py`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
-import re
 from typing import Any, Iterator, Mapping
 
 from .. import autograd
-from .events import (BackwardEvent, Event, ForwardEvent, Snapshot, UpdateEvent, flatten)
+from ..shapes import flatten
+from .events import BackwardEvent, Event, ForwardEvent, Snapshot, UpdateEvent
+from .formula import TRANSPOSE_SUFFIX, describe, fields, op_symbols, output_symbol, statement
 
 __all__ = ["record", "Tape"]
 
 
-def _first_line(text: str | None) -> str:
-    for line in (text or "").strip().splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
+def _about(fn_type: type) -> str:
+    """The first line of the docstring of an op that states no formula (a student's first try)."""
+    if getattr(fn_type, "formula", "") or fn_type.__doc__ is autograd.Function.__doc__:
+        return ""
+    return next((line.strip() for line in (fn_type.__doc__ or "").splitlines() if line.strip()), "")
 
 
-def _formulas(fn_type: type) -> tuple[str, str]:
-    """The op's forward and backward formula; a student op without them shows its docstring."""
-    doc = _first_line(fn_type.__doc__) if fn_type.__doc__ is not autograd.Function.__doc__ else ""
-    forward = getattr(fn_type, "formula", "") or doc or f"{fn_type.__name__}(...)"
-    # A docstring line about the forward is not the backward's formula; say what happens instead.
-    backward = (getattr(fn_type, "backward_formula", "") or (doc if "∂" in doc else "")
-                or f"{fn_type.__name__}.backward: the inputs' gradients from ∂L/∂output")
-    return forward, backward
+def _option_texts(fn_type: type, n_inputs: int, given: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """Every option's text (the ones given, then the defaults of the rest), and the ones to show apart:
+    not a field of the formula and not left at forward's default."""
+    declared = op_symbols(fn_type).options(n_inputs)
+    values = {name: default for name, default in declared.items() if default is not inspect.Parameter.empty}
+    values.update(given)
+    texts = {name: describe(value) for name, value in values.items()}
+    in_formula = fields(getattr(fn_type, "formula", "") or "")
+    unstated = {name: texts[name] for name in given
+                if name not in in_formula and not _same(declared.get(name, inspect.Parameter.empty), given[name])}
+    return texts, unstated
 
 
-_AUTO_NAME = re.compile(r"t[0-9]+")
-_IDENTIFIER = re.compile(r"(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_]*)(?![A-Za-z0-9_])(?!\s*\()")
-
-
-def _symbols(n_inputs: int, formula: str) -> tuple[str, ...]:
-    """The formula's names for the inputs and the output: ``h = relu(z)`` gives ``("z", "h")``.
-
-    The output is the left side; the inputs are the first ``n_inputs`` names on the right side in
-    order of appearance, skipping function names (``relu(``) and attributes (``.reshape``). Empty
-    when they cannot be read off, and the trace then shows the formula as it is.
-    """
-    if "=" not in formula:
-        return ()
-    left, right = (part.strip() for part in formula.split("=", 1))
-    if not left.isidentifier():
-        return ()
-    names = list(dict.fromkeys(_IDENTIFIER.findall(right)))
-    if len(names) < n_inputs or left in names[:n_inputs]:
-        return ()
-    return (*names[:n_inputs], left)
-
-
-def _describe(value: Any) -> str:
-    """Short text for an op's keyword option (an axis, a shape, a slice)."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+def _same(default: Any, value: Any) -> bool:
+    try:
+        return bool(default == value)
+    except (TypeError, ValueError):     # an array compared with a default: not the default
+        return False
 
 
 class Tape:
@@ -162,23 +150,22 @@ class Tape:
             self._alive[key] = tensor
         return key
 
-    def _name_for(self, tensor, made_by: ForwardEvent | None, names: dict[int, str], counter: list[int]) -> str:
+    def _name_for(self, tensor, made_by: ForwardEvent | None, names: dict[int, str], auto: set[int]) -> str | None:
+        """The tensor's own name, or one read off how it was made; None asks for a t-number."""
         name = self._module_names.get(id(tensor)) or getattr(tensor, "name", None)
         if name:
             return str(name)
-        # The transpose of a named matrix reads better as "Wᵀ" than as a fresh t-number.
-        if (made_by is not None and made_by.op == "Permute" and len(made_by.inputs) == 1
-                and made_by.inputs[0].ndim == 2 and made_by.inputs[0].key in names
-                and not _AUTO_NAME.fullmatch(names[made_by.inputs[0].key])):
-            return names[made_by.inputs[0].key] + "ᵀ"
+        # The transpose of a named matrix is called what the code calls it: W.T.
+        if (made_by is not None and made_by.op == "Permute" and made_by.options.get("order") == "(1, 0)"
+                and made_by.inputs[0].key in names and made_by.inputs[0].key not in auto):
+            return names[made_by.inputs[0].key] + TRANSPOSE_SUFFIX
         # A plain number the code wrote (x * 3) reads best as itself.
         if made_by is None and not getattr(tensor, "requires_grad", False) and tuple(tensor.shape) == ():
             value = tensor.item()
             if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
                 return str(int(value))
             return f"{value:g}" if isinstance(value, float) else str(value)
-        counter[0] += 1
-        return f"t{counter[0]}"
+        return None
 
     def _settle_names(self) -> None:
         """Give every tensor seen so far its name and write it into every snapshot."""
@@ -186,11 +173,15 @@ class Tape:
             # A parameter registered by name_modules but never used gets no t-number.
             used = {snap.key for event in self.events for snap in event.snapshots()}
             made_by = {e.output.key: e for e in self.events if isinstance(e, ForwardEvent) and e.output}
-            counter = [0]
             names: dict[int, str] = {}
+            auto: set[int] = set()       # the keys that got a t-number
             for key, tensor in sorted(self._alive.items()):
                 if key in used:
-                    names[key] = self._name_for(tensor, made_by.get(key), names, counter)
+                    name = self._name_for(tensor, made_by.get(key), names, auto)
+                    if name is None:
+                        auto.add(key)
+                        name = f"t{len(auto)}"
+                    names[key] = name
             self._names = names
         for event in self.events:
             for snap in event.snapshots():
@@ -217,7 +208,7 @@ class Tape:
         rows = []
         for name, vector in items:
             values = vector.tolist() if hasattr(vector, "tolist") else list(vector)
-            rows.append((str(name), [float(v) for v in flatten(values)]))
+            rows.append((str(name), [float(v) for v in flatten(values)[0]]))
         sizes = {len(v) for _, v in rows}
         if len(sizes) != 1:
             raise ValueError(f"trace: directions have different lengths {sorted(sizes)}")
@@ -253,7 +244,7 @@ class Tape:
         dtype = getattr(getattr(tensor, "dtype", None), "name", None) or str(getattr(tensor, "dtype", "float64"))
         if is_grad:
             dtype = "float64"
-        snap = Snapshot(key=key, name=self.name_of(tensor), shape=shape, values=tuple(flatten(data)),
+        snap = Snapshot(key=key, name=self.name_of(tensor), shape=shape, values=tuple(flatten(data)[0]),
                         dtype=dtype, requires_grad=bool(getattr(tensor, "requires_grad", False)),
                         is_leaf=bool(getattr(tensor, "is_leaf", True)), is_grad=is_grad)
         snap.projections = self._project(snap)
@@ -262,31 +253,35 @@ class Tape:
     # ---- the hooks the engine calls ------------------------------------------------------------
     def on_forward(self, ctx, inputs, output, options) -> None:
         fn_type = type(ctx)
-        formula, _ = _formulas(fn_type)
+        formula, _ = statement(fn_type, len(inputs))
+        option_texts, unstated = _option_texts(fn_type, len(inputs), options or {})
         event = ForwardEvent(step=len(self.events) + 1, op=fn_type.__name__, formula=formula,
                              inputs=tuple(self._snapshot(t) for t in inputs),
                              output=self._snapshot(output),
-                             params={k: _describe(v) for k, v in (options or {}).items()},
-                             symbols=_symbols(len(inputs), formula))
+                             input_symbols=op_symbols(fn_type).for_inputs(len(inputs)),
+                             output_symbol=output_symbol(formula), options=option_texts,
+                             unstated=unstated, about=_about(fn_type))
         self._forward_of[id(ctx)] = event
         self._contexts.append(ctx)
         self.events.append(event)
 
     def on_backward(self, ctx, output, grad_output, input_grads) -> None:
         fn_type = type(ctx)
-        forward_formula, formula = _formulas(fn_type)
         forward = self._forward_of.get(id(ctx))
         parents = getattr(ctx, "parents", ())
+        formula, derivative = statement(fn_type, len(parents))
         if not self.roots or not any(e.phase == "backward" for e in self.events[-1:]):
             self.roots.append(self._key(output))
         grads = tuple(None if g is None else self._snapshot(parent, values=g, is_grad=True)
                       for parent, g in zip(parents, input_grads))
-        event = BackwardEvent(step=len(self.events) + 1, op=fn_type.__name__, formula=formula,
+        event = BackwardEvent(step=len(self.events) + 1, op=fn_type.__name__, formula=derivative,
                               inputs=forward.inputs if forward else tuple(self._snapshot(p) for p in parents),
                               output=forward.output if forward else self._snapshot(output),
                               grad_output=self._snapshot(output, values=grad_output, is_grad=True),
                               input_grads=grads,
-                              symbols=_symbols(len(parents), forward_formula))
+                              input_symbols=op_symbols(fn_type).for_inputs(len(parents)),
+                              output_symbol=output_symbol(formula),
+                              options=forward.options if forward else {})
         self.events.append(event)
 
     def on_update(self, param, name, rule, before, grad, after) -> None:

@@ -1,20 +1,18 @@
 """Drawing trace events with Rich: small pieces, each testable with a recording console.
 
-* `values_grid`      a tensor's values as a coloured grid (blue below 0, red above, grey at 0);
-                     large tensors keep their corners and show ``…`` / ``⋮`` in between
+* `values_grid`      a snapshot's values as the coloured grid every tensor is drawn with
+                     (blue below 0, red above, grey at 0; large tensors keep their corners)
 * `tensor_block`     name, shape, grid and min / max / mean (and the share of zeros)
 * `projection_bars`  a bar per named direction: how much of "basketball" the vector holds
 * `projection_table` several vectors side by side, a row per direction (x before, y after)
 * `render_event`     one event as a panel: step k of n, phase, op, formula, shapes, values, gradients
 * `summary_table`    one row per step
-* `make_console`, `save_console`  a recording console and export to .svg / .html / .txt
+
+Events are plain data (`events.py`); this module reads them and never the other way round.
 """
 
 from __future__ import annotations
 
-import io
-import math
-from pathlib import Path
 from typing import Iterable, Sequence
 
 from rich import box
@@ -24,109 +22,19 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from .. import _format
+from .._format import format_number, shape_text, value_style
 from .events import BackwardEvent, Event, ForwardEvent, Snapshot, UpdateEvent
 
 __all__ = ["format_number", "values_grid", "tensor_block", "projection_bars", "projection_table", "render_event",
-           "summary_table", "print_tape", "make_console", "save_console", "EXPORT_SUFFIXES"]
+           "summary_table", "print_tape"]
 
-EXPORT_SUFFIXES = (".svg", ".html", ".txt")
-
-# Diverging colours around 0: negative blue, positive red, both fading to grey at 0.
-_NEGATIVE = (52, 120, 220)
-_POSITIVE = (220, 70, 50)
-_ZERO = (135, 135, 135)
 PHASE_COLOURS = {"forward": "cyan", "backward": "magenta", "update": "green"}
 
 
-def format_number(value, scale: float | None = None) -> str:
-    """Short text for one entry: ``1.00``, ``-0.25``, ``0``, ``3.1e-05``, ``True``, ``7``.
-
-    With ``scale`` (the largest |entry| of the grid) of at least 0.05, entries too small to matter
-    beside it read ``0.00`` / ``-0.00``, so the columns keep one width; an exact zero is ``0``.
-    """
-    if isinstance(value, bool):
-        return "T" if value else "F"
-    if isinstance(value, int):
-        return str(value)
-    value = float(value)
-    if value == 0:
-        return "0"
-    if math.isnan(value) or math.isinf(value):
-        return str(value)
-    if scale is not None and scale >= 0.05 and abs(value) < 5e-3:
-        return f"{value:.2f}"
-    if abs(value) >= 1e4 or abs(value) < 5e-3:
-        return f"{value:.1e}"
-    return f"{value:.2f}"
-
-
-def value_style(value, scale: float) -> str:
-    """The colour of one entry: grey at 0, stronger blue / red as |value| approaches ``scale``."""
-    if isinstance(value, bool):
-        return "bold" if value else "dim"
-    value = float(value)
-    if value == 0 or scale == 0 or math.isnan(value):
-        return "dim"
-    share = min(1.0, abs(value) / scale)
-    target = _POSITIVE if value > 0 else _NEGATIVE
-    r, g, b = (round(z + (t - z) * (0.35 + 0.65 * share)) for z, t in zip(_ZERO, target))
-    return f"{'bold ' if share >= 0.5 else ''}rgb({r},{g},{b})"
-
-
-def _shape_text(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-def _kept(n: int, limit: int) -> list[int | None]:
-    """Indices to show out of ``n``: all of them, or the first and last few with None for the gap."""
-    if n <= limit:
-        return list(range(n))
-    head = (limit + 1) // 2
-    tail = limit - head
-    return list(range(head)) + [None] + list(range(n - tail, n))
-
-
 def values_grid(snap: Snapshot, max_rows: int = 6, max_cols: int = 8) -> RenderableType:
-    """The values as a grid: the last dimension across, everything before it down the side."""
-    values = snap.values
-    if not snap.shape:
-        return Text(format_number(values[0]), style=value_style(values[0], abs(float(values[0])) or 1.0))
-    numbers = [abs(float(v)) for v in values if not (isinstance(v, float) and math.isnan(v))]
-    scale = max(numbers, default=0.0)
-    cols = snap.shape[-1]
-    rows = len(values) // cols if cols else 0
-    if rows == 0 or cols == 0:
-        return Text(f"(empty {_shape_text(snap.shape)})", style="dim")
-    lead_shape = snap.shape[:-1]
-
-    def row_label(r: int) -> str:
-        index = []
-        for size in reversed(lead_shape):
-            index.append(r % size)
-            r //= size
-        return "[" + ",".join(str(i) for i in reversed(index)) + "]"
-
-    grid = Table.grid(padding=(0, 1))
-    show_labels = snap.ndim >= 2
-    if show_labels:
-        grid.add_column(justify="right", style="dim")
-    col_index = _kept(cols, max_cols)
-    for _ in col_index:
-        grid.add_column(justify="right")
-    for r in _kept(rows, max_rows):
-        if r is None:
-            cells = [Text("⋮", style="dim") for _ in col_index]
-            grid.add_row(*([Text("")] if show_labels else []), *cells)
-            continue
-        cells = []
-        for c in col_index:
-            if c is None:
-                cells.append(Text("…", style="dim"))
-            else:
-                v = values[r * cols + c]
-                cells.append(Text(format_number(v, scale), style=value_style(v, scale)))
-        grid.add_row(*([Text(row_label(r))] if show_labels else []), *cells)
-    return grid
+    """The snapshot's values as the coloured grid (see `tinygrad_edu._format.values_grid`)."""
+    return _format.values_grid(snap.shape, snap.values, max_rows=max_rows, max_cols=max_cols)
 
 
 def stats_text(snap: Snapshot, show_zeros: bool = False) -> Text:
@@ -147,7 +55,7 @@ def tensor_block(snap: Snapshot, role: str = "", show_zeros: bool = False,
     if role:
         header.append(role + " ", style="dim italic")
     header.append(snap.label, style="bold")
-    header.append(" " + _shape_text(snap.shape), style="dim")
+    header.append(" " + shape_text(snap.shape), style="dim")
     if snap.requires_grad and snap.is_leaf and not snap.is_grad:
         header.append(" trainable", style="yellow")
     parts: list[RenderableType] = [header, values_grid(snap, max_rows=max_rows, max_cols=max_cols)]
@@ -249,7 +157,7 @@ def _facts(rows: Sequence[tuple[str, str | Text, str]]) -> Table:
 
 def _shapes(sources: Sequence[Snapshot | None], targets: Sequence[Snapshot | None]) -> str:
     def part(snaps):
-        return ", ".join(f"{s.label} {_shape_text(s.shape)}" for s in snaps if s is not None) or "—"
+        return ", ".join(f"{s.label} {shape_text(s.shape)}" for s in snaps if s is not None) or "—"
     return f"{part(sources)} → {part(targets)}"
 
 
@@ -299,13 +207,15 @@ def render_event(event: Event, position: int | None = None, total: int | None = 
         blocks = _blocks([("before", event.before), ("gradient", event.grad), ("after", event.after)])
         projections = _projections([("before", event.before), ("after", event.after)])
     else:
-        facts.append(("formula", event.formula, "bold"))
+        if isinstance(event, ForwardEvent) and event.about:
+            facts.append(("about", event.about, "italic"))
+        facts.append(("formula", event.plain_formula(), "bold"))
         bound = event.bound_formula()
         if bound:
             facts.append(("here", bound, "bold cyan"))
         if isinstance(event, ForwardEvent):
-            if event.params:
-                facts.append(("options", ", ".join(f"{k}={v}" for k, v in event.params.items()), ""))
+            if event.unstated:
+                facts.append(("options", ", ".join(f"{k}={v}" for k, v in event.unstated.items()), ""))
             facts.append(("shapes", _shapes(event.inputs, [event.output]), ""))
             pairs = [("in", s) for s in event.inputs] + [("out", event.output)]
             # After a ReLU the share of zeros is the point: how many neurons stayed silent.
@@ -375,14 +285,14 @@ class SummaryTable:
             if isinstance(event, UpdateEvent):
                 what, result = f"{event.name}: {event.rule}", event.after
             elif isinstance(event, ForwardEvent):
-                what, result = event.bound_formula() or event.formula, event.output
+                what, result = event.bound_formula() or event.plain_formula(), event.output
             else:
                 assert isinstance(event, BackwardEvent)
                 grads = ", ".join(g.label for g in event.input_grads if g is not None)
                 what, result = f"{event.grad_output.label} → {grads or '—'}", event.grad_output
             row = [str(number), Text(event.phase, style=PHASE_COLOURS.get(event.phase, "")), event.op, what]
             if with_shapes:
-                row.append(_shape_text(result.shape) if result is not None else "")
+                row.append(shape_text(result.shape) if result is not None else "")
             if with_directions:
                 row.append(_top_direction(result))
             table.add_row(*row)
@@ -395,29 +305,6 @@ class SummaryTable:
 def summary_table(events: Sequence[Event], title: str = "trace summary", start: int = 1) -> SummaryTable:
     """The summary of ``events`` (numbered from ``start``), as a Rich renderable."""
     return SummaryTable(events, title=title, start=start)
-
-
-def make_console(width: int | None = None, record: bool = True, file=None, colour: bool = True) -> Console:
-    """A console for tests and exports: fixed width, recording, writing to a string buffer by default."""
-    return Console(width=width or 100, record=record, file=file if file is not None else io.StringIO(),
-                   force_terminal=colour, color_system="truecolor" if colour else None,
-                   legacy_windows=False, highlight=False, soft_wrap=False)
-
-
-def save_console(console: Console, path: str | Path, title: str = "tinygrad-edu trace") -> Path:
-    """Write what a recording console printed to ``path``: ``.svg``, ``.html`` or ``.txt``."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".svg":
-        console.save_svg(str(path), title=title)
-    elif suffix == ".html":
-        console.save_html(str(path))
-    elif suffix == ".txt":
-        console.save_text(str(path))
-    else:
-        raise ValueError(f"save: unknown file type {suffix or '(none)'!r} for {path}; "
-                         f"use one of {', '.join(EXPORT_SUFFIXES)}")
-    return path
 
 
 def print_tape(tape, console: Console | None = None, phase: str | None = None) -> None:
