@@ -78,8 +78,10 @@ def test_reassigning_an_attribute_replaces_its_registration():
     m = nn.Linear(2, 2, seed=0)
     m.bias = None
     assert [n for n, _ in m.named_parameters()] == ["weight"]
-    m.weight = tg.zeros(2, 2)  # a plain tensor is no longer a parameter
-    assert list(m.parameters()) == []
+    m.weight = nn.Parameter(tg.zeros(2, 2))      # another Parameter takes the place
+    assert [n for n, _ in m.named_parameters()] == ["weight"] and m.weight.tolist() == [[0.0, 0.0]] * 2
+    m.bias = nn.Parameter(tg.ones(2))            # None kept the place, as in PyTorch
+    assert [n for n, _ in m.named_parameters()] == ["weight", "bias"]
 
 
 def test_train_eval_reach_every_descendant():

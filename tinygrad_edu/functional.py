@@ -7,8 +7,16 @@ from __future__ import annotations
 
 import math
 
+from ._checks import probability
+from .backend import use_backend
 from .errors import ShapeError
 from .tensor import Tensor, where
+
+
+def _on_backend_of(t: Tensor):
+    """``with _on_backend_of(t):`` the tensors a helper makes live where its input ``t`` lives,
+    whichever backend is current."""
+    return use_backend(t.backend)
 
 
 def relu(input: Tensor) -> Tensor:
@@ -59,7 +67,8 @@ def one_hot(target: Tensor, num_classes: int) -> Tensor:
     for i in indices:
         if not 0 <= i < num_classes:
             raise ValueError(f"one_hot: target {i} is out of range for {num_classes} classes")
-    return Tensor([[1.0 if j == i else 0.0 for j in range(num_classes)] for i in indices])
+    with _on_backend_of(target):
+        return Tensor([[1.0 if j == i else 0.0 for j in range(num_classes)] for i in indices])
 
 
 def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -67,7 +76,8 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
 
     ``input``: logits of shape (N, C) (or (C,) for one example); ``target``: int64 class indices (N,) (or ())."""
     if not isinstance(target, Tensor):
-        target = Tensor(target)
+        with _on_backend_of(input):
+            target = Tensor(target)
     if target.dtype != "int64":
         raise TypeError(f"cross_entropy: target must hold int64 class indices, got {target.dtype}")
     if input.ndim == 1:
@@ -82,7 +92,8 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean of (input − target)²."""
     if not isinstance(target, Tensor):
-        target = Tensor(target)
+        with _on_backend_of(input):
+            target = Tensor(target)
     if input.shape != target.shape:
         raise ShapeError(f"mse_loss: input {input.shape} and target {target.shape} must have the same shape")
     diff = input - target
@@ -126,9 +137,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1 − p) (only when training)."""
+    p = probability("dropout", "p", p)
     if not training or p == 0:
         return input
-    keep = Tensor.rand(*input.shape, generator=generator) >= p
+    with _on_backend_of(input):
+        keep = Tensor.rand(*input.shape, generator=generator) >= p
     return where(keep, input / (1.0 - p), 0.0)
 
 

@@ -16,7 +16,9 @@ from tinygrad_edu import Tensor
 from tinygrad_edu import functional as F
 
 from . import init
-from .layers import LayerNorm, Linear, MLPBlock
+from tinygrad_edu._checks import boolean, integer
+
+from .layers import LayerNorm, Linear, MLPBlock, expect_tensor
 from .module import Module
 
 __all__ = ["SelfAttention", "TransformerBlock", "causal_mask"]
@@ -26,7 +28,9 @@ _MASKED = -1e9
 
 
 def causal_mask(length: int) -> Tensor:
-    """A (length, length) tensor: 0 where j <= i (allowed), a large negative number where j > i."""
+    """A (length, length) tensor: 0 where j <= i (allowed), a large negative number where j > i.
+
+    It is made on the current backend (`SelfAttention` makes its masks on its input's backend)."""
     return tg.tensor([[0.0 if j <= i else _MASKED for j in range(length)] for i in range(length)])
 
 
@@ -40,22 +44,27 @@ class SelfAttention(Module):
                  generator=None, seed=None):
         super().__init__()
         generator = init.generator_for(generator, seed)
+        d_model = integer("SelfAttention", "d_model", d_model)
+        n_heads = integer("SelfAttention", "n_heads", n_heads)
         if d_model % n_heads:
-            raise ValueError(f"SelfAttention: d_model={d_model} is not divisible by n_heads={n_heads}")
-        self.d_model, self.n_heads, self.causal = int(d_model), int(n_heads), bool(causal)
+            raise ValueError(f"SelfAttention: d_model={d_model} is not divisible by n_heads={n_heads}: each head "
+                             "gets d_model / n_heads dimensions")
+        self.d_model, self.n_heads = d_model, n_heads
+        self.causal = boolean("SelfAttention", "causal", causal)
         self.head_dim = self.d_model // self.n_heads
         self.query = Linear(d_model, d_model, bias=bias, generator=generator)
         self.key = Linear(d_model, d_model, bias=bias, generator=generator)
         self.value = Linear(d_model, d_model, bias=bias, generator=generator)
         self.out = Linear(d_model, d_model, bias=bias, generator=generator)
         self.last_attention = None
-        self._masks: dict[int, Tensor] = {}
+        self._masks: dict[tuple[str, int], Tensor] = {}    # (backend, length) -> causal mask
 
     def _split_heads(self, t: Tensor, batch: int, length: int) -> Tensor:
         # (B, T, D) -> (B, H, T, D/H)
         return t.reshape(batch, length, self.n_heads, self.head_dim).permute(0, 2, 1, 3)
 
     def forward(self, x: Tensor) -> Tensor:
+        expect_tensor(f"SelfAttention(d_model={self.d_model})", x)
         squeeze = x.ndim == 2
         if squeeze:
             x = x.unsqueeze(0)
@@ -68,9 +77,11 @@ class SelfAttention(Module):
         v = self._split_heads(self.value(x), batch, length)
         scores = (q @ k.transpose(2, 3)) * (1.0 / math.sqrt(self.head_dim))   # (B, H, T, T)
         if self.causal:
-            if length not in self._masks:
-                self._masks[length] = causal_mask(length)
-            scores = scores + self._masks[length]
+            key = (x.backend, length)
+            if key not in self._masks:           # made on the input's backend, whatever the current one is
+                with tg.use_backend(x.backend):
+                    self._masks[key] = causal_mask(length)
+            scores = scores + self._masks[key]
         weights = F.softmax(scores, dim=-1)
         self.last_attention = weights.detach()
         mixed = (weights @ v).permute(0, 2, 1, 3).reshape(batch, length, self.d_model)
@@ -92,7 +103,8 @@ class TransformerBlock(Module):
                  activation: str = "gelu", *, generator=None, seed=None):
         super().__init__()
         generator = init.generator_for(generator, seed)
-        d_hidden = 4 * d_model if d_hidden is None else int(d_hidden)
+        d_model = integer("TransformerBlock", "d_model", d_model)
+        d_hidden = 4 * d_model if d_hidden is None else integer("TransformerBlock", "d_hidden", d_hidden)
         self.ln1 = LayerNorm(d_model)
         self.attn = SelfAttention(d_model, n_heads, generator=generator)
         self.ln2 = LayerNorm(d_model)

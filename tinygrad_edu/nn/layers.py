@@ -2,12 +2,19 @@
 
 No layer writes a backward: the gradients come from the ops it uses, so every layer gets the
 chain rule (and the trace) for free.
+
+Every size (``in_features``, ``d_model``, ``num_embeddings`` ...) must be a positive integer: a bad one
+is refused when the layer is made, with an error naming the argument. (PyTorch also accepts 0, which
+makes a layer without weights; here that is always a slip, so it is refused.)
 """
 from __future__ import annotations
+
+import numbers
 
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor
 from tinygrad_edu import functional as F
+from tinygrad_edu._checks import boolean, integer, number
 
 from . import init
 from .module import Module, Parameter
@@ -26,7 +33,8 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
                  generator=None, seed=None):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = integer("Linear", "in_features", in_features)
+        self.out_features = integer("Linear", "out_features", out_features)
         generator = init.generator_for(generator, seed)
         bound = init.linear_bound(self.in_features)
         self.weight = Parameter(init.uniform((self.out_features, self.in_features), -bound, bound,
@@ -35,6 +43,7 @@ class Linear(Module):
                      if bias else None)
 
     def forward(self, x: Tensor) -> Tensor:
+        expect_tensor(f"Linear({self.in_features}, {self.out_features})", x, min_dims=1)
         if x.shape[-1] != self.in_features:
             raise tg.ShapeError(f"Linear({self.in_features}, {self.out_features}): input of shape "
                                 f"{tuple(x.shape)} has last size {x.shape[-1]}, expected {self.in_features}")
@@ -107,6 +116,8 @@ class Residual(Module):
 
     def __init__(self, module: Module):
         super().__init__()
+        if not isinstance(module, Module):
+            raise TypeError(f"Residual: module must be a Module, got {type(module).__name__}")
         self.module = module
 
     def forward(self, x: Tensor) -> Tensor:
@@ -125,12 +136,14 @@ class LayerNorm(Module):
             if len(normalized_shape) != 1:
                 raise ValueError(f"LayerNorm: only the last dimension is normalised, got {tuple(normalized_shape)}")
             normalized_shape = normalized_shape[0]
-        self.normalized_shape = int(normalized_shape)
-        self.eps = float(eps)
+        self.normalized_shape = integer("LayerNorm", "normalized_shape", normalized_shape)
+        self.eps = number("LayerNorm", "eps", eps, low=0.0)
+        elementwise_affine = boolean("LayerNorm", "elementwise_affine", elementwise_affine)
         self.weight = Parameter(tg.ones(self.normalized_shape)) if elementwise_affine else None
         self.bias = Parameter(tg.zeros(self.normalized_shape)) if elementwise_affine else None
 
     def forward(self, x: Tensor) -> Tensor:
+        expect_tensor(f"LayerNorm({self.normalized_shape})", x, min_dims=1)
         if x.shape[-1] != self.normalized_shape:
             raise tg.ShapeError(f"LayerNorm({self.normalized_shape}): input of shape {tuple(x.shape)} "
                                 f"has last size {x.shape[-1]}")
@@ -145,23 +158,30 @@ class Embedding(Module):
 
     ``forward(indices)`` takes integers (a Tensor of int64, a list, or nested lists) of any shape S
     and returns a tensor of shape S + (embedding_dim,). The gradient adds ∂L/∂row into each row used.
+    Indices that are not integers (floats, bools) are refused, as in PyTorch: rounding them would
+    pick a row silently.
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, *, generator=None, seed=None):
         super().__init__()
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.num_embeddings = integer("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = integer("Embedding", "embedding_dim", embedding_dim)
         self.weight = Parameter(init.normal((self.num_embeddings, self.embedding_dim),
                                             generator=generator, seed=seed))
 
     def forward(self, indices) -> Tensor:
+        me = f"Embedding({self.num_embeddings}, {self.embedding_dim})"
         if isinstance(indices, Tensor):
+            if indices.dtype != "int64":
+                raise TypeError(f"{me}: indices must be integers (an int64 tensor or lists of ints), "
+                                f"got a {indices.dtype} tensor")
             shape = tuple(indices.shape)
             flat = [int(i) for i in indices.reshape(-1).tolist()] if shape else [int(indices.item())]
         else:
-            flat, shape = _flatten_ints(indices)
+            flat, shape = _flatten_ints(indices, me)
         for i in flat:
             if not 0 <= i < self.num_embeddings:
-                raise IndexError(f"Embedding({self.num_embeddings}, {self.embedding_dim}): index {i} out of range")
+                raise IndexError(f"{me}: index {i} out of range: indices must be in 0..{self.num_embeddings - 1}")
         rows = self.weight[flat]
         return rows.reshape(*shape, self.embedding_dim)
 
@@ -169,17 +189,37 @@ class Embedding(Module):
         return f"{self.num_embeddings}, {self.embedding_dim}"
 
 
-def _flatten_ints(values) -> tuple[list[int], tuple]:
-    if isinstance(values, int):
-        return [values], ()
+def _flatten_ints(values, me: str = "Embedding") -> tuple[list[int], tuple]:
+    """Nested lists of ints -> (flat list, shape); anything but whole numbers is refused."""
+    if _is_index(values):
+        return [int(values)], ()
+    if not isinstance(values, (list, tuple, range)):
+        raise TypeError(f"{me}: indices must be integers (an int64 tensor or lists of ints), "
+                        f"got {type(values).__name__} {values!r}")
     values = list(values)
     if values and isinstance(values[0], (list, tuple)):
-        parts = [_flatten_ints(v) for v in values]
+        parts = [_flatten_ints(v, me) for v in values]
         inner = parts[0][1]
         if any(p[1] != inner for p in parts):
-            raise ValueError("Embedding: ragged index list")
+            raise ValueError(f"{me}: ragged index list: rows of shapes {sorted({p[1] for p in parts})}")
         return [i for p in parts for i in p[0]], (len(values),) + inner
+    for v in values:
+        if not _is_index(v):
+            raise TypeError(f"{me}: indices must be integers (an int64 tensor or lists of ints), "
+                            f"got {type(v).__name__} {v!r}")
     return [int(v) for v in values], (len(values),)
+
+
+def _is_index(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def expect_tensor(me: str, x, min_dims: int = 0) -> None:
+    """Refuse an input that is not a Tensor (or has too few dimensions), naming the layer."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{me}: the input must be a Tensor, got {type(x).__name__} (make one with tg.tensor(...))")
+    if x.ndim < min_dims:
+        raise tg.ShapeError(f"{me}: the input needs at least {min_dims} dimension(s), got shape {tuple(x.shape)}")
 
 
 class MLPBlock(Module):
@@ -195,7 +235,8 @@ class MLPBlock(Module):
     def __init__(self, d_model: int, d_hidden: int, activation: str = "relu", *, generator=None, seed=None):
         super().__init__()
         generator = init.generator_for(generator, seed)
-        self.d_model, self.d_hidden = int(d_model), int(d_hidden)
+        self.d_model = integer("MLPBlock", "d_model", d_model)
+        self.d_hidden = integer("MLPBlock", "d_hidden", d_hidden)
         self.activation_name = str(activation).lower()
         self.up = Linear(self.d_model, self.d_hidden, generator=generator)
         self.act = get_activation(self.activation_name)

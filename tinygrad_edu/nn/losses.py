@@ -13,7 +13,7 @@ class MSELoss(Module):
 
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        self.reduction = reduction
+        self.reduction = _reduction(type(self).__name__, reduction)
 
     def forward(self, prediction, target):
         return F.mse_loss(prediction, target, reduction=self.reduction)
@@ -24,7 +24,14 @@ class CrossEntropyLoss(Module):
 
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        self.reduction = reduction
+        self.reduction = _reduction(type(self).__name__, reduction)
 
     def forward(self, logits, target):
         return F.cross_entropy(logits, target, reduction=self.reduction)
+
+
+def _reduction(owner: str, reduction) -> str:
+    """Checked when the loss is made, so a typo surfaces before the first forward pass."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{owner}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduction

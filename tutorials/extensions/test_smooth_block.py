@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 
 import tinygrad_edu as tg
+from tinygrad_edu import nn
 from tinygrad_edu.testing import gradcheck
 from tinygrad_edu.testing import strategies as tgst
 
@@ -46,13 +47,20 @@ def test_gradients_of_input_and_parameters_match_central_differences(x):
 
 
 def _run_with(block, x, up_weight, down_bias):
-    """The block with two of its parameters swapped for gradcheck's perturbed copies."""
+    """The block with two of its parameters swapped for gradcheck's perturbed copies.
+
+    A parameter's place takes only a Parameter (as in PyTorch), so the copies, plain tensors whose
+    values are all the numerical slope needs, are wrapped; the originals go in as they are."""
     saved = block.up.weight, block.down.bias
-    block.up.weight, block.down.bias = up_weight, down_bias
+    block.up.weight, block.down.bias = _as_parameter(up_weight), _as_parameter(down_bias)
     try:
         return (block(x) ** 2).sum()
     finally:
         block.up.weight, block.down.bias = saved
+
+
+def _as_parameter(t):
+    return t if isinstance(t, nn.Parameter) else nn.Parameter(t)
 
 
 def test_every_neuron_passes_some_gradient_even_when_below_zero():
