@@ -15,9 +15,9 @@ from tinygrad_edu import Function, Tensor
 
 
 class Softplus(Function):
-    """z = ln(1 + eˣ)     ∂z/∂x = σ(x) = 1 / (1 + e⁻ˣ)"""
-    formula = "z = softplus(x)"
-    backward_formula = "∂L/∂x = ∂L/∂z ⊙ sigmoid(x)"
+    """A smooth ReLU. Its derivative eˣ / (1 + eˣ) is the sigmoid, so backward needs only x."""
+    formula = "{z} = ln(1 + exp({x}))"
+    derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ σ({x})"
 
     @staticmethod
     def forward(ctx, x):

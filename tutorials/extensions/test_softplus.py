@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import trace
+from tinygrad_edu.shapes import flatten
 from tinygrad_edu.testing import gradcheck
 from tinygrad_edu.testing import strategies as tgst
 
@@ -32,14 +33,8 @@ def test_values_match_the_definition(backend, x):
     with tg.use_backend(backend):
         x = tg.tensor(x.tolist())
         got = softplus(x)
-    for value, expected in zip(_flat(got.tolist()), _flat(x.tolist())):
+    for value, expected in zip(flatten(got.tolist())[0], flatten(x.tolist())[0]):
         assert value == pytest.approx(reference(expected), rel=1e-13, abs=0.0)
-
-
-def _flat(nested):
-    if not isinstance(nested, list):
-        return [nested]
-    return [v for item in nested for v in _flat(item)]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -88,13 +83,15 @@ def test_the_far_left_tail_keeps_all_its_digits(backend, x):
     assert value == pytest.approx(math.log1p(math.exp(x)), rel=1e-13, abs=0.0)
 
 
-def test_trace_shows_the_op_with_its_formulas():
-    x = tg.tensor([0.0, 1.0], requires_grad=True).named("x")
+def test_trace_shows_the_op_with_its_formulas_and_my_names():
+    pre = tg.tensor([0.0, 1.0], requires_grad=True).named("pre")
     with trace.record() as tape:
-        softplus(x).sum().backward()
+        softplus(pre).named("act").sum().backward()
     ops = [(event.phase, event.op) for event in tape]
     assert ("forward", "Softplus") in ops and ("backward", "Softplus") in ops
     forward = next(e for e in tape.forward if e.op == "Softplus")
     assert forward.formula == Softplus.formula
+    assert forward.bound_formula() == "act = ln(1 + exp(pre))"
     backward = next(e for e in tape.backward if e.op == "Softplus")
-    assert backward.formula == Softplus.backward_formula
+    assert backward.formula == Softplus.derivative
+    assert backward.bound_formula() == "∂L/∂pre = ∂L/∂act ⊙ σ(pre)"
