@@ -83,7 +83,6 @@ class Tape:
         self.roots: list[int] = []                 # keys of the tensors backward started from
         self.directions = None
         self._direction_rows: list[tuple[str, list[float]]] = []
-        self.closed = False
         if modules:
             self.name_modules(modules)
         if directions is not None:
@@ -219,10 +218,6 @@ class Tape:
                 snap.projections = self._project(snap)
         return self
 
-    @property
-    def direction_names(self) -> list[str]:
-        return [name for name, _ in self._direction_rows]
-
     def _project(self, snap: Snapshot):
         if not self._direction_rows or not snap.shape or snap.dtype == "bool":
             return None
@@ -303,7 +298,6 @@ class Tape:
         self._alive.clear()
         self._forward_of.clear()
         self._contexts.clear()
-        self.closed = True
 
 
 @contextlib.contextmanager
