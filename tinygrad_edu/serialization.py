@@ -41,6 +41,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from tinygrad_edu.shapes import flatten, nest
 from tinygrad_edu.tensor import Tensor
 
 __all__ = ["save", "load", "CheckpointError", "FORMAT", "VERSION"]
@@ -66,19 +67,10 @@ def _dtype_name(t: Tensor) -> str:
     return name
 
 
-def _flatten(values):
-    if isinstance(values, list):
-        out = []
-        for v in values:
-            out.extend(_flatten(v))
-        return out
-    return [values]
-
-
 def _encode(obj, where: str):
     if isinstance(obj, Tensor):
         dtype = _dtype_name(obj)
-        data = _flatten(obj.detach().tolist())
+        data, _ = flatten(obj.detach().tolist())
         cast = {"float64": float, "int64": int, "bool": bool}[dtype]
         return {"__tensor__": {"dtype": dtype, "shape": list(obj.shape), "data": [cast(v) for v in data]}}
     if isinstance(obj, dict):
@@ -167,16 +159,7 @@ def _decode_tensor(spec, path: Path, where: str) -> Tensor:
         values = [cast(v) for v in data]
     except (TypeError, ValueError):
         raise CheckpointError(f"{path}: tensor {where} holds non-numeric values") from None
-    return Tensor(_nest(values, shape), dtype=dtype)
-
-
-def _nest(flat: list, shape: list):
-    if not shape:
-        return flat[0]
-    if len(shape) == 1:
-        return flat
-    step = math.prod(shape[1:])
-    return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+    return Tensor(nest(values, tuple(shape)), dtype=dtype)
 
 
 def load(path):

@@ -1,6 +1,6 @@
 """Shape arithmetic shared by the backends, autograd and tensors: plain tuples and lists, no arrays.
 
-* ``broadcast_shapes``   NumPy's broadcasting rule
+* ``broadcast_shapes``   NumPy's broadcasting rule (``check_broadcast``: the same, as an op's error)
 * ``stretched_axes``     the axes a broadcast added or stretched (the ones a gradient is summed over)
 * ``contiguous_strides`` row-major strides
 * ``flatten`` / ``nest`` nested lists <-> (row-major values, shape)
@@ -10,6 +10,8 @@ from __future__ import annotations
 import operator
 from functools import lru_cache
 from itertools import accumulate
+
+from .errors import ShapeError
 
 
 def broadcast_shapes(*shapes: tuple) -> tuple:
@@ -26,6 +28,15 @@ def broadcast_shapes(*shapes: tuple) -> tuple:
             raise ValueError("shapes " + " and ".join(str(tuple(s)) for s in shapes) + " do not broadcast")
         out.append(big if 0 not in sizes else 0)
     return tuple(out)
+
+
+def check_broadcast(op: str, shapes) -> tuple:
+    """``broadcast_shapes``, raising a ``ShapeError`` that names ``op`` when the shapes clash."""
+    try:
+        return broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"{op}: shapes {' and '.join(str(tuple(s)) for s in shapes)} "
+                         "cannot be broadcast together") from None
 
 
 def stretched_axes(shape: tuple, target: tuple) -> tuple:

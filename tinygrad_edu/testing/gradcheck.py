@@ -21,6 +21,8 @@ import math
 import random
 from typing import Any, Callable
 
+from tinygrad_edu.shapes import flatten, nest
+
 __all__ = ["gradcheck", "GradcheckError"]
 
 # The projection weights are fixed so that a failing check fails the same way every run.
@@ -31,34 +33,9 @@ class GradcheckError(AssertionError):
     """The analytic gradient (from backward) disagrees with the numerical one."""
 
 
-def _flatten(nested: Any) -> list[float]:
-    """Row-major list of the numbers in a nested list (a bare number is a 0-d tensor)."""
-    if not isinstance(nested, list):
-        return [float(nested)]
-    flat: list[float] = []
-    stack = [iter(nested)]
-    while stack:
-        item = next(stack[-1], _END)
-        if item is _END:
-            stack.pop()
-        elif isinstance(item, list):
-            stack.append(iter(item))
-        else:
-            flat.append(float(item))
-    return flat
-
-
-_END = object()
-
-
-def _nest(flat: list[float], shape: tuple[int, ...]) -> Any:
-    """Inverse of ``_flatten``: rebuild nested lists of the given shape."""
-    if not shape:
-        return flat[0]
-    if len(shape) == 1:
-        return list(flat)
-    step = math.prod(shape[1:])
-    return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+def _values(t: Any) -> list[float]:
+    """A tensor's numbers as floats, in row-major order."""
+    return [float(v) for v in flatten(t.tolist())[0]]
 
 
 def _element_index(flat_index: int, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -113,7 +90,7 @@ def gradcheck(fn: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
         weights = _projection_weights(math.prod(out_shape))
         if out.requires_grad:
             with _backend_of(out):
-                projection = Tensor(_nest(weights, out_shape), dtype=out.dtype)
+                projection = Tensor(nest(weights, out_shape), dtype=out.dtype)
             out.backward(projection)
         analytic = {}
         for i in checked:
@@ -126,7 +103,7 @@ def gradcheck(fn: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
                     raise GradcheckError(
                         f"gradcheck: input {i} has shape {tuple(inputs[i].shape)} but its "
                         f"gradient has shape {tuple(grad.shape)}")
-                analytic[i] = _flatten(grad.tolist())
+                analytic[i] = _values(grad)
     finally:
         for i in checked:
             inputs[i].grad = saved_grads[i]
@@ -140,17 +117,17 @@ def gradcheck(fn: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
                 value = fn(*args)
         finally:
             autograd.set_recorder(recorder)
-        return math.fsum(w * v for w, v in zip(weights, _flatten(value.tolist())))
+        return math.fsum(w * v for w, v in zip(weights, _values(value)))
 
     def perturbed(x: Any, values: list[float]) -> Any:
         with _backend_of(x):  # the copy lives where the input lives
-            return Tensor(_nest(values, tuple(x.shape)), dtype=x.dtype)
+            return Tensor(nest(values, tuple(x.shape)), dtype=x.dtype)
 
     worst = None  # (excess over tolerance, input index, flat index, analytic, numeric)
     failures = 0
     for i in checked:
         x = inputs[i]
-        values = _flatten(x.tolist())
+        values = _values(x)
         args = list(inputs)
         for j in range(len(values)):
             original = values[j]

@@ -32,7 +32,7 @@ except ImportError as error:  # hypothesis is a test-only dependency
 
 from tinygrad_edu import Tensor
 
-from .gradcheck import _nest
+from tinygrad_edu.shapes import nest
 
 __all__ = [
     "shapes", "broadcastable_shapes", "tensors", "distinct_tensors", "matmul_shapes",
@@ -166,7 +166,7 @@ def _permuted_layout(values: list[Any], shape: Shape, order: Sequence[int],
         # stored_index[k] is the index along original dimension order[k]
         stored.append(values[sum(stored_index[k] * row_major_strides[order[k]]
                                  for k in range(len(order)))])
-    base = Tensor(_nest(stored, stored_shape), dtype=dtype)
+    base = Tensor(nest(stored, stored_shape), dtype=dtype)
     back = [0] * len(order)
     for k, d in enumerate(order):
         back[d] = k
@@ -184,7 +184,7 @@ def _strided_layout(values: list[Any], shape: Shape, dtype: Any = None) -> Tenso
     for v in values:
         padded += [v, filler]
     stored_shape = shape[:-1] + (2 * shape[-1],)
-    base = Tensor(_nest(padded, stored_shape), dtype=dtype)
+    base = Tensor(nest(padded, stored_shape), dtype=dtype)
     return base[(slice(None),) * (len(shape) - 1) + (slice(None, None, 2),)]
 
 
@@ -196,7 +196,7 @@ def make_tensor(values: list[Any], shape: Shape, *, layout: Any = None,
     that order and permutes it back; "strided" stores the last axis at every other position.
     """
     if layout is None:
-        t = Tensor(_nest(list(values), shape), dtype=dtype)
+        t = Tensor(nest(list(values), shape), dtype=dtype)
     elif layout == "strided":
         t = _strided_layout(list(values), shape, dtype)
     else:
