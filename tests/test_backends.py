@@ -8,10 +8,12 @@ an absolute 1e-12, since sums in a different order may not cancel to exactly the
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import math
 import os
 import subprocess
 import sys
+import types
 
 import pytest
 from hypothesis import given
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import functional as F
+from tinygrad_edu import backend as backend_api
 from tinygrad_edu.backend import load
 from tinygrad_edu.testing import strategies as tgst
 from tinygrad_edu.testing.strategies import make_tensor
@@ -122,6 +125,143 @@ def test_tensors_of_two_backends_in_one_op_raise_a_clear_error(combine):
         b = tg.tensor([[3.0, 4.0]])
     with pytest.raises(ValueError, match=r"cannot combine .*(python.*numpy|numpy.*python)"):
         combine(a, b)
+
+
+# ================================================================================================
+# The declared interface: both backends provide it, and the engine calls nothing else
+# ================================================================================================
+
+
+def _declared(protocol) -> dict:
+    """What a Protocol declares: name -> its function (None for an attribute or a property)."""
+    members = {name: None for name in protocol.__annotations__}
+    for name, value in vars(protocol).items():
+        if isinstance(value, property):
+            members[name] = None
+        elif inspect.isfunction(value) and value.__qualname__ == f"{protocol.__qualname__}.{name}":
+            members[name] = value
+    return members
+
+
+def _parameters(function, skip_self: bool) -> list:
+    params = list(inspect.signature(function).parameters.values())
+    return [(p.name, p.default is inspect.Parameter.empty) for p in params[1 if skip_self else 0:]]
+
+
+@pytest.mark.parametrize("name", backend_api.NAMES)
+def test_each_backend_provides_every_declared_member_with_the_declared_parameters(name):
+    if name == "numpy" and not HAVE_NUMPY:
+        pytest.skip("NumPy is not installed")
+    module = load(name)
+    array = module.from_flat([1.0, 2.0], (2,))
+    for member, declared in _declared(backend_api.Array).items():
+        assert hasattr(array, member), f"{name} backend: Array lacks {member}"
+        if declared is not None:
+            mine, theirs = _parameters(declared, True), _parameters(getattr(module.Array, member), True)
+            if not member.startswith("__"):      # an operator's operand is always passed by position
+                assert mine == theirs, f"{name} backend: Array.{member}{theirs} is declared as {mine}"
+            assert len(mine) == len(theirs), f"{name} backend: Array.{member} takes {theirs}, declared {mine}"
+    for member, declared in _declared(backend_api.Backend).items():
+        assert hasattr(module, member), f"{name} backend: the module lacks {member}"
+        if declared is not None:
+            assert _parameters(getattr(module, member), False) == _parameters(declared, True), \
+                f"{name} backend: {member} does not take the declared parameters"
+    assert module.Array is type(array) and module.name == name
+
+
+def _strict_backend():
+    """The pure-Python backend behind arrays that have only the declared members: using anything else
+    (another method, or an array as a bool, a length or an iterable) raises AttributeError/TypeError."""
+    from tinygrad_edu.backend import python as P
+    module = types.ModuleType("strict_backend")
+
+    class StrictArray:
+        __slots__ = ("inner",)
+        __module__ = module.__name__
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def _undeclared(self, *args):
+            raise TypeError("the engine used an array in a way the backend interface does not declare")
+
+        __bool__ = __len__ = __iter__ = __float__ = __int__ = __index__ = _undeclared
+        __hash__ = None
+
+    def wrap(value):
+        return StrictArray(value) if isinstance(value, P.Array) else value
+
+    def unwrap(value):
+        if isinstance(value, (list, tuple)) and any(isinstance(v, StrictArray) for v in value):
+            return type(value)(unwrap(v) for v in value)
+        return value.inner if isinstance(value, StrictArray) else value
+
+    for member, declared in _declared(backend_api.Array).items():
+        if declared is None:
+            setattr(StrictArray, member, property(lambda self, m=member: wrap(getattr(self.inner, m))))
+        else:
+            def method(self, *args, _member=member, **kwargs):
+                result = getattr(self.inner, _member)(*map(unwrap, args), **{k: unwrap(v) for k, v in kwargs.items()})
+                return wrap(result)
+            setattr(StrictArray, member, method)
+    for member, declared in _declared(backend_api.Backend).items():
+        if declared is not None:
+            setattr(module, member, lambda *args, _member=member, **kwargs:
+                    wrap(getattr(P, _member)(*map(unwrap, args), **kwargs)))
+    module.name, module.Array = "strict", StrictArray
+    return module
+
+
+def _engine_workload():
+    """Every primitive forward and backward, the composed ops, the tensor API, layers and optimizers."""
+    x = tg.tensor([[0.5, -1.25, 2.0], [1.5, 0.75, -0.5]], requires_grad=True)
+    y = tg.tensor([[1.0, 2.0, -3.0]], requires_grad=True)
+    w = tg.tensor([[0.3, -0.2], [0.1, 0.4], [-0.5, 0.6]], requires_grad=True)
+    parts = [
+        -x, x.exp(), (x * x + 1.0).log(), (x * x + 1.0).sqrt(), x.abs(), x.relu(), x.tanh(), x.sigmoid(),
+        x.gelu(), x ** 3, x.clamp(-1.0, 1.0), x + y, x - y, x * y, x / (y * y + 1.0), x.maximum(y),
+        x.minimum(y), tg.where(x > 0, x, y), x.sum(1, keepdim=True), x.max(0), x.min(), x.mean(), x.var(1),
+        (x @ w).sum(1), (x[0] @ w), (x @ w[:, 0]), x.T.contiguous(), x.reshape(3, 2).permute(1, 0),
+        y.expand(4, 2, 3).sum(0), x[1:, ::2], x[[1, 0, 1]], tg.cat([x, y]), tg.stack([x[0], y[0]]),
+        F.softmax(x, 1), F.log_softmax(x, 0), F.layer_norm(x, 3), F.mse_loss(x, y.expand(2, 3)),
+        F.cross_entropy(x, tg.tensor([2, 0])), 2.0 - x, 1.5 / (x * x + 1.0), 2.0 ** x, x.unsqueeze(0).squeeze(),
+    ]
+    loss = sum(part.sum() for part in parts)
+    loss.backward()
+    assert x.grad.shape == x.shape and y.grad.shape == y.shape and w.grad.shape == w.shape
+    facts = [x.tolist(), x.item() if x.numel() == 1 else x[0, 0].item(), x.argmax(1).tolist(), x.argmin().item(),
+             (x < y).tolist(), (x == x).tolist(), x.strides(), x.T.storage_offset(), x.T.is_contiguous(),
+             x.T.shares_storage(x), x.long().float().dtype, repr(x), x.grad.tolist(), w.grad.tolist()]
+    layer = tg.nn.Linear(3, 2, seed=0)
+    for optimizer in (tg.optim.SGD(layer.parameters(), lr=0.1, momentum=0.9), tg.optim.Adam(layer.parameters())):
+        for _ in range(2):
+            optimizer.zero_grad()
+            F.mse_loss(layer(x.detach()), tg.zeros(2, 2)).backward()
+            tg.optim.clip_grad_norm_(layer.parameters(), 0.5)
+            optimizer.step()
+    return facts
+
+
+def test_the_engine_calls_nothing_on_arrays_beyond_the_declared_interface(monkeypatch):
+    strict = _strict_backend()
+    monkeypatch.setitem(sys.modules, strict.__name__, strict)
+    with tg.use_backend("python"):
+        expected = _engine_workload()
+    with tg.use_backend(strict):
+        assert tg.tensor([1.0]).backend == "strict"
+        assert _engine_workload() == expected
+
+
+def test_the_strict_backend_catches_an_undeclared_call(monkeypatch):
+    """The check above can fail: a method the interface does not declare is not there."""
+    strict = _strict_backend()
+    monkeypatch.setitem(sys.modules, strict.__name__, strict)
+    with tg.use_backend(strict):
+        t = tg.tensor([1.0, 2.0])
+        with pytest.raises(AttributeError, match="_values"):
+            t.data._values()
+        with pytest.raises(TypeError, match="does not declare"):
+            bool(t.data > 0)
 
 
 # ================================================================================================

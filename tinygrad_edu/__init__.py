@@ -5,7 +5,7 @@
     (x * x).sum().backward()
     x.grad            # tensor([[2., 4.]])
 """
-from . import autograd, ops
+from . import autograd, functional, ops
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .backend import get_backend as _get_backend_module
 from .backend import set_backend, use_backend
@@ -13,7 +13,6 @@ from .errors import ShapeError
 from .tensor import (Generator, Tensor, arange, bool_, cat, eye, float64, full, full_like, int64, manual_seed,
                      ones, ones_like, rand, rand_like, randn, randn_like, stack, tensor, uniform, where, zeros,
                      zeros_like)
-from . import functional  # noqa: E402  (needs Tensor)
 
 __version__ = "0.1.0"
 

@@ -1,13 +1,20 @@
-"""Autograd: ``Function.apply`` records the graph; ``backward`` walks it.
+"""Autograd: ``Function.apply`` records the graph; ``run_backward`` walks it.
+
+The graph is made of nodes. A node is an object with the attributes listed on ``Node`` (``data``,
+``requires_grad``, ``_ctx`` ...); ``Tensor`` (tensor.py) is the node students use, and this module knows
+nothing else about it. ``Function.apply`` runs an op on its inputs' arrays and has the first input wrap the
+result (``Node._wrap``), so a ``Tensor`` in gives a ``Tensor`` out without this module ever naming
+``Tensor``. ``run_backward`` returns the gradients as arrays, and tensor.py stores them in ``.grad``.
 
 Every differentiable op is a ``Function`` subclass with two static methods::
 
     forward(ctx, *arrays, **options) -> array       # the value
     backward(ctx, grad) -> one gradient per input   # the chain rule: ∂L/∂input = ∂L/∂output · ∂output/∂input
 
-``apply`` is the one place where the graph is recorded: the output tensor remembers the ``Function``
-instance (``ctx``) that made it, and ``ctx`` remembers the input tensors. Nothing points back from an
-input to its output, so the graph is freed by reference counting as soon as the loss is dropped.
+``ctx`` (an instance of the op) keeps what ``backward`` needs: arrays with ``ctx.save_for_backward``,
+anything else (a shape, an option) as plain attributes set in ``forward``. The output remembers its
+``ctx`` and ``ctx`` its inputs; nothing points back from an input to its output, so the graph is freed by
+reference counting as soon as the loss is dropped.
 
 Broadcasting is undone here, once, for every op: the array kernels broadcast as NumPy does, so an op's
 gradient for an input comes back in the output's shape, and ``run_backward`` sums it back to the input's
@@ -17,24 +24,11 @@ from __future__ import annotations
 
 import contextlib
 
-from .backend.python import broadcast_shapes
-from .errors import ShapeError
+from .backend import check_same_backend
+from .shapes import check_broadcast, stretched_axes
 
 _grad_enabled = True
 _recorder = None
-
-# Set by tensor.py, which imports this module (so no import cycle at load time).
-Tensor = None
-
-
-def check_broadcast(op: str, arrays) -> None:
-    """Raise ``ShapeError`` naming ``op`` when the arrays' shapes do not broadcast together."""
-    shapes = [tuple(a.shape) for a in arrays]
-    try:
-        broadcast_shapes(*shapes)
-    except ValueError:
-        raise ShapeError(f"{op}: shapes {' and '.join(str(s) for s in shapes)} "
-                         "cannot be broadcast together") from None
 
 
 # ---- switches --------------------------------------------------------------------------------
@@ -73,7 +67,11 @@ def is_grad_enabled() -> bool:
 
 
 def set_recorder(recorder):
-    """Install a trace recorder (``None`` turns tracing off); returns the previous one."""
+    """Install a trace recorder (``None`` turns tracing off); returns the previous one.
+
+    The recorder's hooks: ``on_forward(ctx, inputs, output, options)`` after every op, with the options
+    the op was called with; ``on_backward(ctx, output, grad_output, input_grads)`` (arrays) after every
+    op's backward; ``on_update(param, name, rule, before, grad, after)`` from the optimizers."""
     global _recorder
     previous, _recorder = _recorder, recorder
     return previous
@@ -89,17 +87,42 @@ def record_update(param, name: str, rule: str, before, grad, after) -> None:
         _recorder.on_update(param, name, rule, before, grad, after)
 
 
-# ---- Function ------------------------------------------------------------------------------------
+# ---- the graph -----------------------------------------------------------------------------------
+class Node:
+    """What the graph is made of: a base class that declares what autograd uses of a node.
+
+    * ``data``: the backend array holding the value;
+    * ``requires_grad``: whether a gradient is wanted for it (then it is part of the graph);
+    * ``_ctx``: the ``Function`` instance that made it, ``None`` for a leaf;
+    * ``_retains_grad``: a node made by an op whose gradient is returned too (leaves' always are);
+    * ``node._wrap(array)``: a new node around an op's output array (``apply`` links it into the graph);
+    * ``node._operand(number)``: a plain number as a node that can meet this one in an op.
+    """
+
+    __slots__ = ()
+
+    def _wrap(self, array) -> "Node":
+        raise NotImplementedError
+
+    def _operand(self, number) -> "Node":
+        raise NotImplementedError
+
+
 class Function:
     """Base class of every differentiable op. Subclass it, write ``forward`` and ``backward``, call ``apply``.
 
-    ``ctx`` (the instance) carries what ``forward`` saved for ``backward``:
-    ``ctx.save_for_backward(*arrays)`` and ``ctx.saved_tensors``; ``ctx.needs_input_grad[i]`` tells
-    whether input ``i`` wants a gradient, so ``backward`` may skip work.
+    In ``forward``, keep arrays for ``backward`` with ``ctx.save_for_backward(*arrays)`` (read back as
+    ``ctx.saved_tensors``) and anything else as a plain attribute (``ctx.shape = x.shape``).
+    ``ctx.needs_input_grad[i]`` tells whether input ``i`` wants a gradient, so ``backward`` may skip work.
+
+    State the op's math once, for the reader and the trace, in ``formula`` and ``derivative``: text with
+    ``str.format`` fields named after the symbols. The output's is left of "="; the inputs' (and the
+    options') are the names of ``forward``'s parameters; ``{Y:T}`` is the transpose of ``Y``. The
+    derivative has one clause ``∂L/∂{input} = ...`` per input, separated by ";".
     """
 
-    formula = ""       # the value, e.g. "{z} = {x} ⊙ {y}": fields are forward's parameter names
-    derivative = ""    # one clause per input, e.g. "∂L/∂{x} = ∂L/∂{z} ⊙ {y};  ∂L/∂{y} = ∂L/∂{z} ⊙ {x}"
+    formula = ""       # e.g. "{z} = {x} ⊙ {y}"
+    derivative = ""    # e.g. "∂L/∂{x} = ∂L/∂{z} ⊙ {y};  ∂L/∂{y} = ∂L/∂{z} ⊙ {x}"
 
     def save_for_backward(self, *arrays) -> None:
         self.saved_tensors = arrays
@@ -114,58 +137,56 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **options):
-        """Run ``forward`` on the inputs' arrays and, when any input requires grad, record the graph."""
-        tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
-        arrays = [t.data for t in tensors]
+        """Run ``forward`` on the inputs' arrays; when any input requires grad, record the graph.
+
+        Returns a node like the inputs (a ``Tensor`` for tensors); plain numbers among the inputs become
+        such nodes first."""
+        for first in inputs:
+            if isinstance(first, Node):
+                break
+        else:
+            raise TypeError(f"{cls.__name__}.apply: needs at least one tensor among its inputs")
+        nodes = [x if isinstance(x, Node) else first._operand(x) for x in inputs]
+        arrays = [x.data for x in nodes]
         if len(arrays) > 1:
-            kind = type(arrays[0])
-            for array in arrays:
-                if type(array) is not kind:           # two backends' arrays cannot meet in one kernel
-                    raise _mixed_backends(cls.__name__.lower(), arrays)
+            check_same_backend(cls.__name__.lower(), arrays)
         ctx = cls()
-        ctx.needs_input_grad = needs = [t.requires_grad for t in tensors]
+        ctx.needs_input_grad = needs = [x.requires_grad for x in nodes]
         try:
-            out = Tensor._wrap(cls.forward(ctx, *arrays, **options))
+            out = first._wrap(cls.forward(ctx, *arrays, **options))
         except ValueError:
             if len(arrays) > 1:     # the usual cause: shapes that clash; say which, naming the op
-                check_broadcast(cls.__name__.lower(), arrays)
+                check_broadcast(cls.__name__.lower(), [a.shape for a in arrays])
             raise
         if _grad_enabled and True in needs:
             out.requires_grad = True
-            ctx.parents = tensors
+            ctx.parents = nodes
             out._ctx = ctx
         if _recorder is not None:
-            _recorder.on_forward(ctx, tuple(tensors), out, options)
+            _recorder.on_forward(ctx, tuple(nodes), out, options)
         return out
-
-
-def _mixed_backends(op: str, arrays) -> ValueError:
-    from .backend import backend_of
-    names = " and ".join(dict.fromkeys(backend_of(a).name for a in arrays))
-    return ValueError(f"{op}: cannot combine tensors on the {names} backends in one op: "
-                      "move one over with Tensor(t.tolist())")
 
 
 # ---- backward ------------------------------------------------------------------------------------
 def topological_order(root) -> list:
-    """Every tensor that ``root`` depends on through recorded ops, inputs before outputs.
+    """Every node that ``root`` depends on through recorded ops, inputs before outputs.
 
-    Depth-first with an explicit stack (no recursion, so a chain of 100,000 ops is fine): a tensor is
-    appended after all of its parents. A tensor is marked visited when it is expanded, not when it is
-    pushed: a tensor reached again deeper in the graph (``x + f(x)``) must still come before ``f(x)``.
+    Depth-first with an explicit stack (no recursion, so a chain of 100,000 ops is fine): a node is
+    appended after all of its parents. A node is marked visited when it is expanded, not when it is
+    pushed: a node reached again deeper in the graph (``x + f(x)``) must still come before ``f(x)``.
     """
     order, visited = [], set()
     stack = [(root, False)]
     while stack:
-        tensor, parents_done = stack.pop()
+        node, parents_done = stack.pop()
         if parents_done:
-            order.append(tensor)
+            order.append(node)
             continue
-        if id(tensor) in visited:
+        if id(node) in visited:
             continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        ctx = tensor._ctx
+        visited.add(id(node))
+        stack.append((node, True))
+        ctx = node._ctx
         if ctx is not None:
             for parent in ctx.parents:
                 if parent.requires_grad and id(parent) not in visited:
@@ -177,27 +198,22 @@ def sum_to_shape(grad, shape: tuple):
     """Undo broadcasting: sum ``grad`` over the axes that broadcasting added or stretched from 1."""
     if grad.shape == shape:
         return grad
-    lead = len(grad.shape) - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + d for d, size in enumerate(shape)
-                                      if size == 1 and grad.shape[lead + d] != 1)
-    summed = grad.sum(axes, keepdim=True) if axes else grad
-    return summed.reshape(shape)
+    return grad.sum(stretched_axes(shape, grad.shape), keepdim=True).reshape(shape)
 
 
-def run_backward(root, gradient) -> None:
+def run_backward(root, gradient) -> list:
     """Send ``gradient`` (an array shaped like ``root``) back through the graph.
 
-    Gradients of a tensor used in several places add up. Leaves accumulate into ``.grad``; other tensors
-    keep theirs only after ``retain_grad()``.
-    """
-    grads = {id(root): gradient}
-    for tensor in reversed(topological_order(root)):
-        grad = grads.pop(id(tensor), None)
+    Gradients of a node used in several places add up. Returns ``(node, ∂L/∂node)`` for every leaf that
+    requires grad and every node that retains its gradient, the gradient an array."""
+    grads, delivered = {id(root): gradient}, []
+    for node in reversed(topological_order(root)):
+        grad = grads.pop(id(node), None)
         if grad is None:
             continue
-        ctx = tensor._ctx
-        if ctx is None or tensor._retains_grad:
-            tensor.grad = Tensor._wrap(grad) if tensor.grad is None else Tensor._wrap(tensor.grad.data + grad)
+        ctx = node._ctx
+        if ctx is None or node._retains_grad:
+            delivered.append((node, grad))
         if ctx is None:
             continue
         input_grads = ctx.backward(ctx, grad)
@@ -207,9 +223,10 @@ def run_backward(root, gradient) -> None:
                             g if g.shape == p.data.shape else sum_to_shape(g, p.data.shape)
                             for p, g in zip(ctx.parents, input_grads))
         if _recorder is not None:
-            _recorder.on_backward(ctx, tensor, grad, input_grads)
+            _recorder.on_backward(ctx, node, grad, input_grads)
         for parent, parent_grad in zip(ctx.parents, input_grads):
             if parent_grad is None:
                 continue
             key = id(parent)
             grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+    return delivered

@@ -2,6 +2,8 @@
 
 A tensor is a backend array (``.data``: storage, shape, strides) plus what autograd needs: whether it
 ``requires_grad``, its ``.grad``, and, when an op made it, the ``Function`` instance (``_ctx``) that did.
+It is autograd's ``Node``; this module is the one place that wraps arrays into tensors and stores the
+gradients that ``autograd.run_backward`` returns in ``.grad``.
 Every differentiable method here calls a primitive from ``ops.py`` or composes several of them.
 """
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 import math
 import numbers
 import random
+import sys
 
 from . import autograd, ops
-from .autograd import Function, no_grad
-from .backend import backend_of, get_backend
-from .backend.python import broadcast_shapes as _broadcast_shapes
+from .autograd import Function, Node, no_grad
+from .backend import backend_of, check_same_backend, get_backend, is_array
 from .errors import ShapeError
+from .shapes import broadcast_shapes, check_broadcast, flatten
 
 float64, int64, bool_ = "float64", "int64", "bool"
 DTYPES = (float64, int64, bool_)
@@ -66,58 +69,38 @@ def _generator(seed, generator) -> random.Random:
     return (generator or default_generator).random
 
 
-# ---- reading nested lists --------------------------------------------------------------------------
-def _flatten(data) -> tuple[list, tuple, str]:
-    """Nested lists -> (flat values, shape, dtype). Refuses ragged lists and non-numbers with a clear error."""
-    if isinstance(data, (bool, numbers.Number)) and not isinstance(data, complex):
-        if isinstance(data, bool):
-            return [data], (), bool_
-        return [data], (), int64 if isinstance(data, numbers.Integral) else float64
-    if isinstance(data, (str, bytes)):
-        raise TypeError(f"Tensor: cannot make a tensor from a string: {data!r}")
-    if not isinstance(data, (list, tuple)):
-        raise TypeError(f"Tensor: expected a number or nested lists of numbers, got {type(data).__name__}")
-    shape = []
-    level = [data]
-    while level and isinstance(level[0], (list, tuple)):
-        size = len(level[0])
-        for item in level:
-            if not isinstance(item, (list, tuple)) or len(item) != size:
-                raise ValueError(f"Tensor: ragged nested list: at depth {len(shape)} expected sequences of "
-                                 f"length {size}, found {item!r}")
-        shape.append(size)
-        level = [x for item in level for x in item]
-    kinds = set()
-    for x in level:
-        if isinstance(x, bool):
-            kinds.add(bool_)
-        elif isinstance(x, numbers.Integral):
-            kinds.add(int64)
-        elif isinstance(x, numbers.Real):
-            kinds.add(float64)
-        elif isinstance(x, (list, tuple)):
-            raise ValueError(f"Tensor: ragged nested list: {x!r} sits beside numbers at depth {len(shape)}")
-        else:
-            raise TypeError(f"Tensor: expected numbers, found {type(x).__name__} {x!r}")
-    dtype = float64 if float64 in kinds else int64 if int64 in kinds else bool_ if kinds else float64
-    return level, tuple(shape), dtype
-
-
+# ---- reading numbers, nested lists and NumPy arrays ------------------------------------------------
 _CAST = {float64: float, int64: int, bool_: bool}
 
 
+def _is_ndarray(data) -> bool:
+    """A NumPy array (NumPy is never imported here: when it is not loaded, nothing can be one)."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(data, numpy.ndarray)
+
+
 def _array_from(data, dtype):
-    """Any accepted input -> an array on the current backend."""
-    backend = get_backend()
-    if hasattr(data, "__array_interface__") and hasattr(data, "tolist"):   # a NumPy array
-        if hasattr(backend, "from_numpy"):
-            return backend.from_numpy(data, dtype)
-        data = data.tolist()
-    values, shape, inferred = _flatten(data)
-    dtype = dtype or inferred
-    return backend.from_flat(list(map(_CAST[dtype], values)), shape, dtype)
-
-
+    """A number, nested lists of numbers or a NumPy array -> an array on the current backend."""
+    if _is_ndarray(data):
+        kind = data.dtype.kind
+        if dtype is None and kind not in "fiub":
+            raise TypeError(f"Tensor: cannot make a tensor from a NumPy array of dtype {data.dtype}")
+        return get_backend().from_numpy(data, dtype or (float64 if kind == "f" else bool_ if kind == "b" else int64))
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"Tensor: cannot make a tensor from a string: {data!r}")
+    if not isinstance(data, (list, tuple, numbers.Real)):
+        raise TypeError(f"Tensor: expected a number or nested lists of numbers, got {type(data).__name__}")
+    try:
+        values, shape = flatten(data)
+    except ValueError as error:
+        raise ValueError(f"Tensor: {error}") from None
+    for x in values:
+        if not isinstance(x, numbers.Real):
+            raise TypeError(f"Tensor: expected numbers, found {type(x).__name__} {x!r}")
+    if dtype is None:       # the widest kind present: bool < int64 < float64
+        dtype = (bool_ if values and all(isinstance(x, bool) for x in values) else
+                 int64 if values and all(isinstance(x, numbers.Integral) for x in values) else float64)
+    return get_backend().from_flat(list(map(_CAST[dtype], values)), shape, dtype)
 
 
 def _normalise_dims(op: str, dim, ndim: int) -> tuple:
@@ -145,7 +128,7 @@ def _shape_arg(shape) -> tuple:
     return tuple(shape)
 
 
-class Tensor:
+class Tensor(Node):
     """An n-dimensional array of float64 (by default) that can record how it was computed.
 
     >>> x = Tensor([[1.0, 2.0]], requires_grad=True)
@@ -159,12 +142,10 @@ class Tensor:
     def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
         dtype = _dtype(dtype)
         if isinstance(data, Tensor):
-            data = data.data if dtype in (None, data.dtype) else data.data.astype(dtype)
-        elif not hasattr(data, "matmul") or not hasattr(data, "strides"):  # not already a backend array
+            data = data.data
+        elif not is_array(data):
             data = _array_from(data, dtype)
-        elif dtype is not None:
-            data = data.astype(dtype)
-        self.data = data
+        self.data = data if dtype in (None, data.dtype) else data.astype(dtype)
         self.grad: Tensor | None = None
         self._ctx: Function | None = None
         self._retains_grad = False
@@ -173,11 +154,11 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def _wrap(cls, array, requires_grad: bool = False) -> "Tensor":
+    @staticmethod
+    def _wrap(array) -> "Tensor":
         """A tensor around an existing backend array, without any checks (the fast internal path)."""
-        t = cls.__new__(cls)
-        t.data, t.grad, t._ctx, t._retains_grad, t.name, t.requires_grad = array, None, None, False, None, requires_grad
+        t = Tensor.__new__(Tensor)
+        t.data, t.grad, t._ctx, t._retains_grad, t.name, t.requires_grad = array, None, None, False, None, False
         return t
 
     # ---- what it is ----------------------------------------------------------------------------
@@ -191,7 +172,7 @@ class Tensor:
 
     @property
     def dtype(self) -> str:
-        return self.data.dtype if isinstance(self.data.dtype, str) else _dtype(self.data.dtype)
+        return self.data.dtype
 
     @property
     def backend(self) -> str:
@@ -314,7 +295,8 @@ class Tensor:
                 raise ShapeError(f"backward: gradient of shape {tuple(gradient.shape)} does not match "
                                  f"the output's shape {self.shape}")
             gradient = gradient.astype(float64)
-        autograd.run_backward(self, gradient)
+        for node, grad in autograd.run_backward(self, gradient):
+            node.grad = Tensor._wrap(grad if node.grad is None else node.grad.data + grad)
 
     def zero_grad(self) -> None:
         self.grad = None
@@ -333,7 +315,7 @@ class Tensor:
         dtype = _dtype(dtype) or (bool_ if isinstance(value, bool) else
                                   int64 if isinstance(value, int) else float64)
         shape = _shape_arg((shape,) if isinstance(shape, int) else tuple(shape))
-        return Tensor(get_backend().full(shape, value, dtype), requires_grad=requires_grad)
+        return Tensor._wrap(get_backend().full(shape, value, dtype)).requires_grad_(requires_grad)
 
     @staticmethod
     def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> "Tensor":
@@ -343,15 +325,15 @@ class Tensor:
         if step == 0:
             raise ValueError("arange: step must not be 0")
         dtype = _dtype(dtype) or (int64 if all(isinstance(v, int) for v in (start, stop, step)) else float64)
-        return Tensor(get_backend().arange(start, stop, step, dtype), requires_grad=requires_grad)
+        return Tensor._wrap(get_backend().arange(start, stop, step, dtype)).requires_grad_(requires_grad)
 
     @staticmethod
     def eye(n: int, m: int | None = None, dtype=float64, requires_grad: bool = False) -> "Tensor":
         m = n if m is None else m
         values = [1 if i == j else 0 for i in range(n) for j in range(m)]
         dtype = _dtype(dtype)
-        return Tensor(get_backend().from_flat(list(map(_CAST[dtype], values)), (n, m), dtype),
-                      requires_grad=requires_grad)
+        return Tensor._wrap(get_backend().from_flat(list(map(_CAST[dtype], values)), (n, m), dtype)
+                            ).requires_grad_(requires_grad)
 
     @staticmethod
     def rand(*shape, seed=None, generator=None, requires_grad: bool = False) -> "Tensor":
@@ -366,7 +348,7 @@ class Tensor:
         rng = _generator(seed, generator)
         width = high - low
         values = [low + width * rng.random() for _ in range(math.prod(shape))]
-        return Tensor(get_backend().from_flat(values, shape, float64), requires_grad=requires_grad)
+        return Tensor._wrap(get_backend().from_flat(values, shape, float64)).requires_grad_(requires_grad)
 
     @staticmethod
     def randn(*shape, seed=None, generator=None, requires_grad: bool = False) -> "Tensor":
@@ -374,7 +356,7 @@ class Tensor:
         shape = _shape_arg(shape)
         rng = _generator(seed, generator)
         values = [rng.gauss(0.0, 1.0) for _ in range(math.prod(shape))]
-        return Tensor(get_backend().from_flat(values, shape, float64), requires_grad=requires_grad)
+        return Tensor._wrap(get_backend().from_flat(values, shape, float64)).requires_grad_(requires_grad)
 
     def zeros_like(self, dtype=None, requires_grad: bool = False) -> "Tensor":
         return Tensor.full(self.shape, 0, dtype=dtype or self.dtype, requires_grad=requires_grad)
@@ -393,19 +375,16 @@ class Tensor:
 
     # ---- elementwise ---------------------------------------------------------------------------
     def _operand(self, other) -> "Tensor":
-        """Wrap a Python number so it can meet this tensor in a binary op (keeping an int tensor int)."""
+        """Wrap a Python number (or a NumPy array) so it can meet this tensor in a binary op, on this
+        tensor's backend (keeping an int tensor int)."""
         if isinstance(other, Tensor):
             return other              # Function.apply checks that both live on one backend
         if isinstance(other, bool) or not isinstance(other, numbers.Real):
-            if hasattr(other, "__array_interface__"):
+            if _is_ndarray(other):
                 return Tensor(other)
             raise TypeError(f"unsupported operand: Tensor and {type(other).__name__}")
         dtype = self.dtype if isinstance(other, numbers.Integral) and self.dtype != bool_ else float64
         return Tensor._wrap(backend_of(self.data).full((), other, dtype))
-
-    def _float_input(self, op: str) -> None:
-        if self.dtype != float64:
-            raise TypeError(f"{op}: needs a float64 tensor, got {self.dtype} (use .float())")
 
     def float(self) -> "Tensor":
         return self if self.dtype == float64 else Tensor._wrap(self.data.astype(float64))
@@ -468,9 +447,8 @@ class Tensor:
     # comparisons: bool tensors, never part of the graph
     def _compare(self, other, fn) -> "Tensor":
         other = self._operand(other)
-        if type(other.data) is not type(self.data):
-            raise autograd._mixed_backends("comparison", [self.data, other.data])
-        autograd.check_broadcast("comparison", [self.data, other.data])
+        check_same_backend("comparison", [self.data, other.data])
+        check_broadcast("comparison", [self.shape, other.shape])
         return Tensor._wrap(fn(self.data, other.data))
 
     def __lt__(self, other): return self._compare(other, lambda a, b: a < b)
@@ -541,7 +519,7 @@ class Tensor:
             raise ShapeError(f"matmul: {a} @ {b}: inner sizes {inner_a} and {inner_b} differ")
         if len(a) > 2 or len(b) > 2:
             try:
-                _broadcast_shapes(a[:-2], b[:-2])
+                broadcast_shapes(a[:-2], b[:-2])
             except ValueError:
                 raise ShapeError(f"matmul: {a} @ {b}: batch shapes {a[:-2]} and {b[:-2]} "
                                  "cannot be broadcast") from None
@@ -718,9 +696,6 @@ class Tensor:
         if not -ndim <= dim < ndim:
             raise ShapeError(f"stack: dim {dim} is out of range for {ndim} dimensions")
         return Tensor.cat([t.unsqueeze(dim % ndim) for t in tensors], dim % ndim)
-
-
-autograd.Tensor = Tensor
 
 
 def where(condition, x, y) -> Tensor:

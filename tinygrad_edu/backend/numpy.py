@@ -83,9 +83,6 @@ class Array:
     def contiguous(self) -> "Array":
         return Array(np.ascontiguousarray(self.a))
 
-    def copy(self) -> "Array":
-        return Array(self.a.copy())
-
     def astype(self, dtype: str) -> "Array":
         if _NUMPY_DTYPE[dtype] == self.a.dtype:
             return self
@@ -169,8 +166,8 @@ class Array:
         """max(x, 0); ``fmax`` turns a nan into 0, as the pure-Python backend's ``x if x > 0 else 0`` does."""
         return Array(np.fmax(self.a, self.a.dtype.type(0)))
 
-    def maximum(self, o): return Array(np.maximum(self.a, o.a if type(o) is Array else o))
-    def minimum(self, o): return Array(np.minimum(self.a, o.a if type(o) is Array else o))
+    def maximum(self, other): return Array(np.maximum(self.a, other.a if type(other) is Array else other))
+    def minimum(self, other): return Array(np.minimum(self.a, other.a if type(other) is Array else other))
 
     def where(self, x, y) -> "Array":
         """out = x where self (the condition) else y; a number stands for a float64 array of it."""
@@ -244,14 +241,8 @@ def from_flat(values: list, shape: tuple, dtype: str = FLOAT64) -> Array:
     return Array(np.array(values, dtype=_NUMPY_DTYPE[dtype]).reshape(shape))
 
 
-def from_numpy(array, dtype: str | None = None) -> Array:
-    """A copy of a NumPy array (float → float64, integers → int64, bool → bool unless ``dtype`` says)."""
-    array = np.asarray(array)
-    if dtype is None:
-        kind = array.dtype.kind
-        if kind not in "fiub":
-            raise TypeError(f"Tensor: cannot make a tensor from a NumPy array of dtype {array.dtype}")
-        dtype = FLOAT64 if kind == "f" else BOOL if kind == "b" else INT64
+def from_numpy(array, dtype: str) -> Array:
+    """A copy of a NumPy array, converted to ``dtype``."""
     return Array(np.array(array, dtype=_NUMPY_DTYPE[dtype], copy=True))
 
 
@@ -267,7 +258,3 @@ def arange(start, stop, step, dtype: str) -> Array:
 
 def cat(arrays: list, axis: int) -> Array:
     return Array(np.concatenate([a.a for a in arrays], axis=axis))
-
-
-def is_array(value) -> bool:
-    return isinstance(value, Array)

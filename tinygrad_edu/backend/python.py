@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 import operator
-from functools import lru_cache
-from itertools import accumulate, product, repeat
+from itertools import product, repeat
+
+from ..shapes import broadcast_shapes, contiguous_strides, nest
 
 name = "python"
 
@@ -34,35 +35,6 @@ _CAST = {FLOAT64: float, INT64: int, BOOL: bool}
 def promote(a: str, b: str) -> str:
     """The dtype of a result of two inputs: bool < int64 < float64."""
     return a if _RANK[a] >= _RANK[b] else b
-
-
-@lru_cache(maxsize=4096)     # a handful of shapes recur in every training step
-def contiguous_strides(shape: tuple) -> tuple:
-    """Row-major strides: the last axis moves by 1, each earlier one by the size of what follows it."""
-    if not shape:
-        return ()  # a 0-d array has no axes to step along
-    strides = list(accumulate(reversed(shape[1:]), operator.mul, initial=1))
-    return tuple(reversed(strides))
-
-
-def numel(shape: tuple) -> int:
-    return math.prod(shape)
-
-
-def broadcast_shapes(*shapes: tuple) -> tuple:
-    """NumPy's rule: align on the right; each pair of sizes must be equal or contain a 1.
-
-    Raises ``ValueError`` with the shapes; callers re-raise it naming their op.
-    """
-    ndim = max(len(s) for s in shapes)
-    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
-    out = []
-    for sizes in zip(*padded):
-        big = max(sizes)
-        if any(size not in (1, big) for size in sizes):
-            raise ValueError("shapes " + " and ".join(str(tuple(s)) for s in shapes) + " do not broadcast")
-        out.append(big if 0 not in sizes else 0)
-    return tuple(out)
 
 
 def _sigmoid(x: float) -> float:
@@ -133,7 +105,7 @@ class Array:
 
     @property
     def size(self) -> int:
-        return numel(self.shape)
+        return math.prod(self.shape)
 
     def is_contiguous(self) -> bool:
         """True when the elements sit in row-major order, one after another, in the storage."""
@@ -183,7 +155,7 @@ class Array:
             while lead < self.ndim and self.strides[lead] == 0:
                 lead += 1
             inner = Array(storage, self.shape[lead:], self.strides[lead:], self.offset, self.dtype)
-            return inner._values() * numel(self.shape[:lead])
+            return inner._values() * math.prod(self.shape[:lead])
         length, step = self.shape[-1], self.strides[-1]
         out = []
         if step == 0:                           # a broadcast along the last axis: each number repeated
@@ -213,9 +185,6 @@ class Array:
     def contiguous(self) -> "Array":
         return Array(self.flat(), self.shape, None, 0, self.dtype)
 
-    def copy(self) -> "Array":
-        return self.contiguous()
-
     # ---- creation -------------------------------------------------------------------------
     def _new(self, values: list, dtype: str | None = None, shape: tuple | None = None) -> "Array":
         return Array(values, self.shape if shape is None else shape, None, 0, dtype or self.dtype)
@@ -226,10 +195,7 @@ class Array:
         return self._new(list(map(_CAST[dtype], self._values())), dtype)
 
     def tolist(self):
-        values = self.flat()
-        for size in reversed(self.shape[1:]):
-            values = [values[i:i + size] for i in range(0, len(values), size)]
-        return values[0] if self.shape == () else values
+        return nest(self._values(), self.shape)
 
     def item(self):
         return self.storage[self.offset]        # the first element: [0, 0, ...] sits at the offset
@@ -282,9 +248,9 @@ class Array:
         axes = tuple(range(self.ndim)) if axes is None else tuple(sorted(axes))
         kept = tuple(d for d in range(self.ndim) if d not in axes)
         values = self.permute(kept + axes)._values()
-        group = numel(tuple(self.shape[d] for d in axes))
+        group = math.prod(self.shape[d] for d in axes)
         if group == 0:
-            out = [fn([]) for _ in range(numel(tuple(self.shape[d] for d in kept)))]
+            out = [fn([]) for _ in range(math.prod(self.shape[d] for d in kept))]
         elif group == 1:
             out = [fn([v]) for v in values] if fn not in (sum, max, min) else values[:]
         elif group == len(values):
@@ -329,8 +295,8 @@ class Array:
         zero = 0.0 if self.dtype == FLOAT64 else 0
         return self._new([x if x > 0 else zero for x in self._values()])
 
-    def maximum(self, o): return self._zip(max, o)
-    def minimum(self, o): return self._zip(min, o)
+    def maximum(self, other): return self._zip(max, other)
+    def minimum(self, other): return self._zip(min, other)
 
     def where(self, x, y) -> "Array":
         """out[i] = x[i] if self[i] else y[i]   (self is the condition)."""
@@ -440,7 +406,7 @@ class Array:
 
     def take(self, indices: list) -> "Array":
         """Rows ``indices`` along axis 0 (an embedding lookup); a copy."""
-        row = numel(self.shape[1:])
+        row = math.prod(self.shape[1:])
         values = self._values()
         out = []
         for i in indices:
@@ -449,7 +415,7 @@ class Array:
 
     def index_add(self, indices: list, rows: "Array") -> "Array":
         """A copy of self with ``rows[j]`` added to row ``indices[j]``; the backward of ``take``."""
-        row = numel(self.shape[1:])
+        row = math.prod(self.shape[1:])
         out = self.flat()
         src = rows.flat()
         for j, i in enumerate(indices):
@@ -463,8 +429,13 @@ def from_flat(values: list, shape: tuple, dtype: str = FLOAT64) -> Array:
     return Array(list(values), tuple(shape), None, 0, dtype)
 
 
+def from_numpy(array, dtype: str) -> Array:
+    """A copy of a NumPy array's values (read through its own ``tolist``: NumPy is not imported here)."""
+    return from_flat(list(map(_CAST[dtype], array.ravel().tolist())), array.shape, dtype)
+
+
 def full(shape: tuple, value, dtype: str = FLOAT64) -> Array:
-    return Array([_CAST[dtype](value)] * numel(tuple(shape)), tuple(shape), None, 0, dtype)
+    return Array([_CAST[dtype](value)] * math.prod(shape), tuple(shape), None, 0, dtype)
 
 
 def arange(start, stop, step, dtype: str) -> Array:
@@ -476,8 +447,8 @@ def arange(start, stop, step, dtype: str) -> Array:
 def cat(arrays: list, axis: int) -> Array:
     """Join along ``axis``: the flat lists are interleaved block by block."""
     first = arrays[0]
-    outer = numel(first.shape[:axis])
-    blocks = [(a._values(), numel(a.shape[axis:])) for a in arrays]
+    outer = math.prod(first.shape[:axis])
+    blocks = [(a._values(), math.prod(a.shape[axis:])) for a in arrays]
     out = []
     for i in range(outer):
         for values, block in blocks:
@@ -488,7 +459,3 @@ def cat(arrays: list, axis: int) -> Array:
     for a in arrays[1:]:
         dtype = promote(dtype, a.dtype)
     return Array(out, tuple(shape), None, 0, dtype)
-
-
-def is_array(value) -> bool:
-    return isinstance(value, Array)
