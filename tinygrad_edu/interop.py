@@ -87,7 +87,9 @@ def to_torch(tensor: Tensor, *, device=None):
     torch = require_torch("to_torch")
     if not isinstance(tensor, Tensor):
         raise TypeError(f"to_torch: expected a tinygrad_edu Tensor, got {type(tensor).__name__}")
-    out = torch.tensor(tensor.tolist(), dtype=_torch_dtype(torch, tensor.dtype), device=device)
+    # Through a flat list, so that a shape with a 0 in it, which nested lists cannot hold, survives.
+    flat = tensor.detach().reshape(-1).tolist()
+    out = torch.tensor(flat, dtype=_torch_dtype(torch, tensor.dtype), device=device).reshape(tuple(tensor.shape))
     return out.requires_grad_(bool(tensor.requires_grad))
 
 
@@ -112,8 +114,10 @@ def from_torch(t, *, requires_grad: bool | None = None, backend: str | None = No
     else:
         dtype, t = tg.int64, t.to(torch.int64)
     with tg.use_backend(backend or tg.get_backend()) as chosen:
-        values = t.numpy() if chosen.name == "numpy" else t.tolist()
-        out = Tensor(values, dtype=dtype, name=name)
+        if chosen.name == "numpy":
+            out = Tensor(t.numpy(), dtype=dtype, name=name)
+        else:   # through a flat list, so that a shape with a 0 in it survives
+            out = Tensor(t.reshape(-1).tolist(), dtype=dtype).reshape(tuple(t.shape)).detach().named(name)
     if wants_grad:
         if dtype != tg.float64:
             raise TypeError(f"from_torch: requires_grad needs a floating-point tensor, got {t.dtype}")
@@ -128,10 +132,10 @@ def from_torch(t, *, requires_grad: bool | None = None, backend: str | None = No
 _EQUIVALENTS: dict = {}
 
 
-def _equivalents() -> dict:
+def _equivalents(what: str) -> dict:
     if _EQUIVALENTS:
         return _EQUIVALENTS
-    torch = require_torch("the torch equivalents of tinygrad_edu's layers")
+    torch = require_torch(what)
     nn = torch.nn
 
     def make_activation(name: str):
@@ -217,7 +221,7 @@ def _equivalents() -> dict:
 def __getattr__(name: str):
     # interop.TorchMLPBlock and friends exist once torch is imported; asking for them imports it.
     if name in ("TorchMLPBlock", "TorchResidual", "TorchTransformerBlock"):
-        return _equivalents()[name]
+        return _equivalents(f"interop.{name}")[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -314,7 +318,7 @@ def state_dict_from_torch(source, module) -> "OrderedDict":
                                  f"{', '.join(pair.names)})")
         for name, piece in zip(pair.names, torch.split(value, sizes, dim=0)):
             out[name] = from_torch(piece, requires_grad=False)
-    return out
+    return OrderedDict((name, out[name]) for name in own_shapes if name in out)     # in the module's order
 
 
 def load_into_torch(torch_module, module, strict: bool = True):
@@ -341,7 +345,7 @@ SUPPORTED = "Linear, LayerNorm, Embedding, ReLU, GELU, Tanh, Identity, Sequentia
 def to_torch_module(module, *, dtype=None, device=None):
     """A new torch.nn module equivalent to ``module`` (see the table above), holding copies of its
     weights, float64 unless ``dtype`` says otherwise."""
-    eq = _equivalents()
+    eq = _equivalents("to_torch_module")
     torch = eq["torch"]
     dtype = torch.float64 if dtype is None else dtype
     built = _build_torch(module, eq, dtype, device)
@@ -391,7 +395,7 @@ def from_torch_module(torch_module):
     """A new tinygrad_edu module equivalent to ``torch_module`` (see the table above), holding copies
     of its weights as float64. A plain ``torch.nn.TransformerEncoderLayer`` must be pre-norm, batch
     first, with biases; the result is causal, so it matches the torch layer called with a causal mask."""
-    eq = _equivalents()
+    eq = _equivalents("from_torch_module")
     built = _build_ours(torch_module, eq)
     load_from_torch(built, torch_module)
     return built.train(torch_module.training)

@@ -160,6 +160,8 @@ def compare_with_torch(fn: Callable[..., Any], *inputs: Any, torch_fn: Callable[
         names = ["output"] if len(ours) == 1 else [f"output {k}" for k in range(len(ours))]
         for name, a, b in zip(names, ours, theirs):
             report.checks.append(_compare(name, a, b, atol, rtol, Tensor))
+        if any(check.problem for check in report.checks):     # shapes or dtypes differ: gradients would too
+            raise TorchMismatchError(str(report), report)
         if checked or module is not None:
             our_grads, their_grads = _gradients(ours, theirs, inputs, torch_inputs, checked, torch, Tensor)
             for i in checked:
@@ -264,8 +266,10 @@ def _compare(what: str, ours, theirs, atol: float, rtol: float, tensor_type, sha
     return check
 
 
-def _projection(count: int, salt: int) -> list:
-    rng = random.Random(_PROJECTION_SEED + salt)
+def projection_weights(count: int, output_index: int = 0) -> list:
+    """The fixed weights w (row-major) of output ``output_index`` in L = Σ w·out: in ±[0.5, 1.5], so no
+    element is ignored and none can cancel another."""
+    rng = random.Random(_PROJECTION_SEED + output_index)
     return [rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 1.5) for _ in range(count)]
 
 
@@ -287,7 +291,7 @@ def _gradients(ours, theirs, inputs, torch_inputs, checked, torch, tensor_type):
         if not (isinstance(a, tensor_type) and a.requires_grad):
             continue
         shape = tuple(a.shape)
-        weights = _projection(math.prod(shape), k)
+        weights = projection_weights(math.prod(shape), k)
         with use_backend(a.backend):
             our_terms.append((a, Tensor(_nest(weights, shape))))
         if isinstance(b, torch.Tensor) and b.requires_grad:
