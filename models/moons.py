@@ -20,7 +20,9 @@ in the terminal and, when matplotlib is installed, by `boundary_figure`.
 """
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import random
 
 import tinygrad_edu as tg
@@ -76,13 +78,14 @@ def build(hidden=HIDDEN, seed: int = 0) -> nn.Sequential:
 def hinge_loss(scores: tg.Tensor, labels: tg.Tensor, model: nn.Module, alpha: float = 1e-4):
     """(total, data part, regularisation part): mean(relu(1 − y·s)) + alpha · Σ p²."""
     data_loss = (1.0 - labels * scores).relu().mean()
-    reg_loss = sum(((p * p).sum() for p in model.parameters()), tg.tensor(0.0)) * alpha
+    squares = [(p * p).sum() for p in model.parameters()]
+    reg_loss = functools.reduce(operator.add, squares) * alpha
     return data_loss + reg_loss, data_loss, reg_loss
 
 
 def scores(model: nn.Module, points) -> list:
-    """s(x) for each point (no graph)."""
-    with tg.no_grad():
+    """s(x) for each point (no graph), computed on the backend the model's weights live on."""
+    with tg.no_grad(), tg.use_backend(next(model.parameters()).backend):
         return [row[0] for row in model(tg.tensor(points)).tolist()]
 
 
@@ -189,13 +192,13 @@ def report(result: TrainResult):
     model, points, labels = (result.details[k] for k in ("model", "points", "labels"))
     picture = render_boundary(model, points, labels)
     wrong = sum((s > 0) != (y > 0) for s, y in zip(scores(model, points), labels))
-    caption = (f"{LABEL_SYMBOLS[1]} label +1   {LABEL_SYMBOLS[-1]} label −1   blank: s(x) > 0   ·: s(x) < 0   "
-               f"{wrong} of {len(labels)} points on the wrong side")
+    caption = (f"{LABEL_SYMBOLS[1]} label +1  {LABEL_SYMBOLS[-1]} label −1  blank: s(x) > 0  ·: s(x) < 0  "
+               f"{wrong} of {len(labels)} points misclassified")
     parts = [Panel(picture, title="the decision boundary s(x) = 0", expand=False), caption]
     acc = result.details["accuracies"]
     first = result.metrics.get("first_step_at_100_percent")
-    parts.append(f"training accuracy: {acc[0]:.0%} before the first step, {result.metrics['accuracy']:.0%} after "
-                 f"{len(acc)} steps" + (f" (100 % from step {first} on)" if first else ""))
+    parts.append(f"training accuracy: {acc[0]:.0%} at the start, {result.metrics['accuracy']:.0%} after "
+                 f"{len(acc)} steps" + (f" (100% from step {first} on)" if first else ""))
     if result.details.get("figure"):
         parts.append(f"figure written to {result.details['figure']}")
     return parts
@@ -228,7 +231,7 @@ def boundary_figure(result: TrainResult, path: str | None = None):
     ax.set_ylim(y0, y1)
     ax.set_title(f"two moons: MLP 2-16-16-1, {result.config['steps']} SGD steps, "
                  f"accuracy {result.metrics['accuracy']:.0%}")
-    ax.legend(loc="upper right")
+    ax.legend(loc="lower left")
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig
