@@ -11,7 +11,7 @@ import os
 import platform
 import sys
 
-from . import engine_costs, mlp_step
+from . import engine_costs, mlp_step, moons_demo
 
 IMPLEMENTATION_KEYS = [impl.key for impl in mlp_step.implementations()]
 
@@ -74,8 +74,9 @@ def blas_kernel() -> str | None:
 
 
 def run(sizes=("tiny", "small", "medium", "large"), repeat: int = 30, budget: float = 10.0, only=None,
-        backends=("python", "numpy"), engine: bool = True, chain: int = 100_000, log=None) -> dict:
-    """Everything the benchmark measures, as plain data."""
+        backends=("python", "numpy"), engine: bool = True, chain: int = 100_000, log=None,
+        moons: bool = True) -> dict:
+    """Everything the benchmark measures, as plain data (``moons``: also micrograd's demo, against micrograd)."""
     blas = limit_blas_threads()
     have_numpy = importlib.util.find_spec("numpy") is not None
     keys = set(only) if only else set(IMPLEMENTATION_KEYS)
@@ -97,10 +98,13 @@ def run(sizes=("tiny", "small", "medium", "large"), repeat: int = 30, budget: fl
             if log:
                 log(f"backward through {chain:,} ops")
             results["chain"] = [engine_costs.chain_backward(chain, b) for b in engine_backends]
+    if moons:
+        results["moons"] = moons_demo.run(repeat=repeat, budget=budget, backends=backends, log=log)
     results["machine"] = machine(blas)       # now that NumPy is loaded, its BLAS can be named
     results["targets"] = targets(results)
     results["all_agree"] = all(entry.get("agrees", True) for size in results["sizes"].values()
-                               for entry in size["results"].values())
+                               for entry in size["results"].values()) and \
+        all(entry.get("agrees", True) for entry in results.get("moons", {}).get("results", {}).values())
     return results
 
 
@@ -190,6 +194,8 @@ def render(results: dict, console) -> None:
             table.add_row(entry["label"], _ms(entry["median_ms"]), str(len(entry["times_ms"])),
                           _ratio(entry, hand_python), _ratio(entry, hand_numpy), loss)
         console.print(table)
+    if results.get("moons"):
+        moons_demo.render(results["moons"], console)
     if results.get("trace_hook"):
         table = Table(title="The trace hook when no trace is recording (same step, hook compiled out)",
                       title_justify="left")
