@@ -175,3 +175,21 @@ def test_train_moons_draws_the_boundary(capsys):
     out = capsys.readouterr().out
     assert "the decision boundary s(x) = 0" in out and "●" in out and "▲" in out
     assert "100% after 100 steps" in out and "0 of 100 points misclassified" in out
+
+
+# ---- the benchmark ------------------------------------------------------------------------------
+def test_bench_runs_the_same_demo_in_micrograd_from_the_same_numbers():
+    pytest.importorskip("micrograd")
+    from rich.console import Console
+
+    from benchmarks import moons_demo
+
+    results = moons_demo.run(repeat=1, budget=0.01, backends=("python",))
+    ours, theirs = results["results"]["tinygrad_edu_python"], results["results"]["micrograd"]
+    assert theirs["agrees"] and ours["agrees"] and len(theirs["losses"]) == moons_demo.CHECK_STEPS
+    assert all(math.isclose(a, b, rel_tol=1e-12) for a, b in zip(ours["losses"], theirs["losses"]))
+    assert ours["accuracy"] == 1.0 and theirs["median_ms"] > 0
+    console = Console(width=160, record=True, color_system=None)
+    moons_demo.render(results, console)
+    text = console.export_text()
+    assert "micrograd's demo" in text and "micrograd (scalar autograd)" in text and "100%" in text
