@@ -1,20 +1,15 @@
 """Autograd: ``Function.apply`` records the graph; ``run_backward`` walks it.
 
-The graph is made of nodes. A node is an object with the attributes listed on ``Node`` (``data``,
-``requires_grad``, ``_ctx`` ...); ``Tensor`` (tensor.py) is the node students use, and this module knows
-nothing else about it. ``Function.apply`` runs an op on its inputs' arrays and has the first input wrap the
-result (``Node._wrap``), so a ``Tensor`` in gives a ``Tensor`` out without this module ever naming
-``Tensor``. ``run_backward`` returns the gradients as arrays, and tensor.py stores them in ``.grad``.
-
 Every differentiable op is a ``Function`` subclass with two static methods::
 
     forward(ctx, *arrays, **options) -> array       # the value
     backward(ctx, grad) -> one gradient per input   # the chain rule: ∂L/∂input = ∂L/∂output · ∂output/∂input
 
-``ctx`` (an instance of the op) keeps what ``backward`` needs: arrays with ``ctx.save_for_backward``,
-anything else (a shape, an option) as plain attributes set in ``forward``. The output remembers its
-``ctx`` and ``ctx`` its inputs; nothing points back from an input to its output, so the graph is freed by
-reference counting as soon as the loss is dropped.
+The graph is made of nodes: objects with the few attributes ``Node`` lists. ``Tensor`` is one (tensor.py
+subclasses ``Node``), but this module never names it: ``apply`` has the first input node wrap the
+output array, so tensors in give a tensor out, and ``run_backward`` returns the gradients as arrays for
+tensor.py to store in ``.grad``. The output remembers its ``ctx`` and ``ctx`` its inputs; nothing points
+back from an input to its output, so the graph is freed by reference counting once the loss is dropped.
 
 Broadcasting is undone here, once, for every op: the array kernels broadcast as NumPy does, so an op's
 gradient for an input comes back in the output's shape, and ``run_backward`` sums it back to the input's

@@ -70,9 +70,6 @@ def _generator(seed, generator) -> random.Random:
 
 
 # ---- reading numbers, nested lists and NumPy arrays ------------------------------------------------
-_CAST = {float64: float, int64: int, bool_: bool}
-
-
 def _is_ndarray(data) -> bool:
     """A NumPy array (NumPy is never imported here: when it is not loaded, nothing can be one)."""
     numpy = sys.modules.get("numpy")
@@ -100,7 +97,7 @@ def _array_from(data, dtype):
     if dtype is None:       # the widest kind present: bool < int64 < float64
         dtype = (bool_ if values and all(isinstance(x, bool) for x in values) else
                  int64 if values and all(isinstance(x, numbers.Integral) for x in values) else float64)
-    return get_backend().from_flat(list(map(_CAST[dtype], values)), shape, dtype)
+    return get_backend().from_flat(values, shape, dtype)
 
 
 def _normalise_dims(op: str, dim, ndim: int) -> tuple:
@@ -330,10 +327,8 @@ class Tensor(Node):
     @staticmethod
     def eye(n: int, m: int | None = None, dtype=float64, requires_grad: bool = False) -> "Tensor":
         m = n if m is None else m
-        values = [1 if i == j else 0 for i in range(n) for j in range(m)]
-        dtype = _dtype(dtype)
-        return Tensor._wrap(get_backend().from_flat(list(map(_CAST[dtype], values)), (n, m), dtype)
-                            ).requires_grad_(requires_grad)
+        values = [i == j for i in range(n) for j in range(m)]
+        return Tensor._wrap(get_backend().from_flat(values, (n, m), _dtype(dtype))).requires_grad_(requires_grad)
 
     @staticmethod
     def rand(*shape, seed=None, generator=None, requires_grad: bool = False) -> "Tensor":
@@ -344,18 +339,19 @@ class Tensor(Node):
     def uniform(*shape, low: float = 0.0, high: float = 1.0, seed=None, generator=None,
                 requires_grad: bool = False) -> "Tensor":
         """Uniform on [low, high)."""
-        shape = _shape_arg(shape)
-        rng = _generator(seed, generator)
-        width = high - low
-        values = [low + width * rng.random() for _ in range(math.prod(shape))]
-        return Tensor._wrap(get_backend().from_flat(values, shape, float64)).requires_grad_(requires_grad)
+        width, rng = high - low, _generator(seed, generator)
+        return Tensor._random(shape, lambda: low + width * rng.random(), requires_grad)
 
     @staticmethod
     def randn(*shape, seed=None, generator=None, requires_grad: bool = False) -> "Tensor":
         """Standard normal (mean 0, variance 1)."""
-        shape = _shape_arg(shape)
         rng = _generator(seed, generator)
-        values = [rng.gauss(0.0, 1.0) for _ in range(math.prod(shape))]
+        return Tensor._random(shape, lambda: rng.gauss(0.0, 1.0), requires_grad)
+
+    @staticmethod
+    def _random(shape, draw, requires_grad: bool) -> "Tensor":
+        shape = _shape_arg(shape)
+        values = [draw() for _ in range(math.prod(shape))]
         return Tensor._wrap(get_backend().from_flat(values, shape, float64)).requires_grad_(requires_grad)
 
     def zeros_like(self, dtype=None, requires_grad: bool = False) -> "Tensor":

@@ -32,8 +32,7 @@ class Array(Protocol):
     offset: int             # where element [0, 0, ...] sits in ``storage``
     storage: object         # the flat buffer, the same object for every view of it
 
-    @property
-    def ndim(self) -> int: ...
+    ndim: int
     # layout and conversion
     def is_contiguous(self) -> bool: ...
     def contiguous(self) -> Array: ...
@@ -92,7 +91,7 @@ class Backend(Protocol):
     name: str
     Array: type
 
-    def from_flat(self, values: list, shape: tuple, dtype: str = "float64") -> Array: ...
+    def from_flat(self, values: list, shape: tuple, dtype: str = "float64") -> Array: ...  # values cast to dtype
     def from_numpy(self, array, dtype: str) -> Array: ...     # a copy of a NumPy array
     def full(self, shape: tuple, value: Number, dtype: str = "float64") -> Array: ...
     def arange(self, start: Number, stop: Number, step: Number, dtype: str) -> Array: ...
@@ -142,9 +141,7 @@ class set_backend:
         return False
 
 
-def use_backend(name):
-    """``with use_backend("numpy"):`` new tensors inside the block live on NumPy."""
-    return set_backend(name)
+use_backend = set_backend       # reads better as a block: ``with use_backend("numpy"): ...``
 
 
 def backend_of(array) -> Backend:

@@ -47,10 +47,6 @@ class Array:
         return self.a.ndim
 
     @property
-    def size(self) -> int:
-        return self.a.size
-
-    @property
     def dtype(self) -> str:
         return _DTYPE_NAME[self.a.dtype]
 
@@ -138,20 +134,15 @@ class Array:
     def __ne__(self, o): return Array(self.a != (o.a if type(o) is Array else o))
     __hash__ = None
 
-    @_quietly
-    def exp(self):
-        return Array(np.exp(_as_float(self.a)))
+    def exp(self): return self._float_map(np.exp)
+    def log(self): return self._float_map(np.log)
+    def sqrt(self): return self._float_map(np.sqrt)
+    def tanh(self): return self._float_map(np.tanh)
 
     @_quietly
-    def log(self):
-        return Array(np.log(_as_float(self.a)))
-
-    @_quietly
-    def sqrt(self):
-        return Array(np.sqrt(_as_float(self.a)))
-
-    def tanh(self):
-        return Array(np.tanh(_as_float(self.a)))
+    def _float_map(self, fn):
+        """``fn`` on the values as float64 (log(0) = −inf, sqrt(−1) = nan: results, not warnings)."""
+        return Array(fn(_as_float(self.a)))
 
     def sigmoid(self):
         """σ(x) = 1 / (1 + e⁻ˣ) for x ≥ 0 and eˣ / (1 + eˣ) for x < 0: e = e^(−|x|) never overflows."""
@@ -182,9 +173,6 @@ class Array:
 
     def max(self, axes=None, keepdim: bool = False) -> "Array":
         return Array(np.asarray(self.a.max(axis=axes, keepdims=keepdim)))
-
-    def min(self, axes=None, keepdim: bool = False) -> "Array":
-        return Array(np.asarray(self.a.min(axis=axes, keepdims=keepdim)))
 
     def argmax(self, axis=None, keepdim: bool = False) -> "Array":
         """Index of the first largest element along ``axis`` (of the flattened array when None)."""

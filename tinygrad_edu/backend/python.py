@@ -314,9 +314,6 @@ class Array:
     def max(self, axes=None, keepdim: bool = False) -> "Array":
         return self._reduce(max, axes, keepdim)
 
-    def min(self, axes=None, keepdim: bool = False) -> "Array":
-        return self._reduce(min, axes, keepdim)
-
     def argmax(self, axis=None, keepdim: bool = False) -> "Array":
         """Index of the first largest element along ``axis`` (of the flattened array when None)."""
         source = self if axis is not None else self.reshape((self.size,))
@@ -426,12 +423,12 @@ class Array:
 
 # ---- module-level creation --------------------------------------------------------------------
 def from_flat(values: list, shape: tuple, dtype: str = FLOAT64) -> Array:
-    return Array(list(values), tuple(shape), None, 0, dtype)
+    return Array(list(map(_CAST[dtype], values)), tuple(shape), None, 0, dtype)
 
 
 def from_numpy(array, dtype: str) -> Array:
     """A copy of a NumPy array's values (read through its own ``tolist``: NumPy is not imported here)."""
-    return from_flat(list(map(_CAST[dtype], array.ravel().tolist())), array.shape, dtype)
+    return from_flat(array.ravel().tolist(), array.shape, dtype)
 
 
 def full(shape: tuple, value, dtype: str = FLOAT64) -> Array:
