@@ -1,7 +1,10 @@
 """The backward engine: accumulation, switches, conventions at kinks and ties, memory."""
 
 import gc
+import inspect
 import math
+import re
+import string
 import weakref
 
 import pytest
@@ -359,6 +362,49 @@ def test_student_function_accepts_python_numbers():
     assert z.tolist() == [5.0, math.hypot(6.0, 4.0)]
 
 
+def test_an_op_on_a_parameter_gives_a_plain_tensor_and_its_constants_join_the_inputs_backend(backend):
+    p = tg.nn.Parameter([3.0, 6.0])
+    z = Hypot.apply(p, 4.0)
+    assert type(z) is Tensor and z.requires_grad and z.backend == backend
+    assert z.tolist() == [5.0, math.hypot(6.0, 4.0)]
+
+
+def test_apply_needs_a_tensor_among_its_inputs():
+    with pytest.raises(TypeError, match="Cube.apply: needs at least one tensor"):
+        Cube.apply(2.0)
+
+
+# ---- the layers: autograd walks nodes and returns arrays; tensor.py makes tensors -------------------
+
+
+def test_run_backward_returns_each_leafs_gradient_as_an_array_and_stores_nothing():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = (x * 3.0).retain_grad()
+    loss = (h * h).sum()
+    delivered = tg.autograd.run_backward(loss, Tensor(1.0).data)
+    by_node = {id(node): grad for node, grad in delivered}
+    assert set(by_node) == {id(x), id(h)}
+    assert by_node[id(x)].tolist() == [18.0, 36.0] and by_node[id(h)].tolist() == [6.0, 12.0]
+    assert not isinstance(by_node[id(x)], Tensor)
+    assert x.grad is None and h.grad is None        # storing .grad is tensor.py's part (Tensor.backward)
+
+
+def test_autograd_never_names_a_tensor_and_tensor_py_reaches_into_nothing_private():
+    import ast
+    import pathlib
+    package = pathlib.Path(tg.__file__).parent
+    autograd_tree = ast.parse((package / "autograd.py").read_text(encoding="utf-8"))
+    names = {n.id for n in ast.walk(autograd_tree) if isinstance(n, ast.Name)} | \
+            {n.attr for n in ast.walk(autograd_tree) if isinstance(n, ast.Attribute)}
+    imported = {alias.name for n in ast.walk(autograd_tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+                for alias in n.names} | {n.module for n in ast.walk(autograd_tree) if isinstance(n, ast.ImportFrom)}
+    assert "Tensor" not in names and not any("tensor" in (name or "") for name in imported)
+    tensor_tree = ast.parse((package / "tensor.py").read_text(encoding="utf-8"))
+    private = [n.attr for n in ast.walk(tensor_tree) if isinstance(n, ast.Attribute)
+               and isinstance(n.value, ast.Name) and n.value.id in ("autograd", "ops") and n.attr.startswith("_")]
+    assert private == []
+
+
 # ---- gradcheck itself -------------------------------------------------------------------------
 
 
@@ -410,3 +456,34 @@ def test_gradcheck_records_only_the_functions_own_pass_in_a_trace():
         tg.autograd.set_recorder(previous)
     assert recorder.forward == 2      # exp and mul, once: the 12 numeric evaluations are not seen
     assert recorder.backward == 2
+
+
+# ---- each op states its math once, with the symbols of its forward ------------------------------
+
+
+def _fields(text: str) -> list:
+    """The str.format fields of a formula: (symbol, format spec)."""
+    return [(name, spec) for _, name, spec, _ in string.Formatter().parse(text) if name is not None]
+
+
+@pytest.mark.parametrize("name", tg.ops.__all__)
+def test_each_op_states_its_math_with_the_symbols_of_its_forward(name):
+    op = getattr(tg.ops, name)
+    parameters = list(inspect.signature(op.forward).parameters)[1:]           # after ctx
+    output, equals, _ = op.formula.partition("=")
+    assert equals and re.fullmatch(r"\{\w+\}", output.strip()), f"{name}: the output symbol must lead the formula"
+    output = output.strip()[1:-1]
+    assert output not in parameters
+    symbols = set(parameters) | {output}
+    for field, spec in _fields(op.formula) + _fields(op.derivative):
+        assert field in symbols, f"{name}: {{{field}}} is neither forward's parameter nor the output"
+        assert spec in ("", "T"), f"{name}: unknown format spec {spec!r}"
+    assert {field for field, _ in _fields(op.formula)} - {output}, f"{name}: the formula names no input"
+    clause_inputs = []
+    for clause in op.derivative.split(";"):
+        left = clause.split("=", 1)[0].strip()
+        assert re.fullmatch(r"∂L/∂\{\w+\}", left), f"{name}: clause {clause.strip()!r} must start ∂L/∂{{input}} ="
+        clause_inputs.append(left[5:-1])
+        assert "∂L/∂{" + output + "}" in clause, f"{name}: a clause without ∂L/∂{{{output}}} is not a chain rule"
+    assert len(set(clause_inputs)) == len(clause_inputs) and set(clause_inputs) <= set(parameters)
+    assert "∂" not in (op.__doc__ or ""), f"{name}: the docstring repeats the derivative; keep it in prose"

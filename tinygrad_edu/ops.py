@@ -166,7 +166,7 @@ class Sigmoid(Function):
 
 class GELU(Function):
     """GPT-2's GELU (the tanh approximation): a smooth ReLU, close to 0 for x ≪ 0 and to x for x ≫ 0.
-    Its derivative is the product rule on ½x·(1 + t) with t = tanh(u): the tanh is saved, not redone."""
+    Its derivative is the product rule on the formula; forward saves the tanh, so backward does not redo it."""
     formula = "{z} = ½{x}(1 + t),  t = tanh(√(2/π)({x} + 0.044715{x}³))"
     derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ (½(1 + t) + ½{x}(1 − t²)·√(2/π)(1 + 3·0.044715{x}²))"
 
@@ -404,8 +404,9 @@ class Max(Function):
 
 
 class MatMul(Function):
-    """The matrix product Z[i, j] = Σₖ X[i, k] Y[k, j], with X (…, n, k), Y (…, k, m), Z (…, n, m); the
-    batch axes broadcast. Each entry of X meets one row of Y per output column, hence the transposes.
+    """The matrix product: each entry of Z is a row of X times a column of Y, with X (…, n, k), Y (…, k, m)
+    and Z (…, n, m); the batch axes broadcast. An entry of X meets a row of Y once per output column, and
+    an entry of Y a column of X once per output row: hence the transposes in the derivative.
 
     A 1-D X is a row (1, k) and a 1-D Y a column (k, 1); the added axis is removed from Z again.
     ``autograd`` sums the gradient over broadcast batch axes."""
