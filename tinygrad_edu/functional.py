@@ -25,7 +25,8 @@ def relu(input: Tensor) -> Tensor:
 
 
 def gelu(input: Tensor, approximate: str = "tanh") -> Tensor:
-    """GPT-2's GELU: ½ x (1 + tanh(√(2/π)(x + 0.044715 x³))). Only the tanh approximation is provided."""
+    """GPT-2's GELU, a smooth ReLU (its formula and derivative: ``ops.GELU``). Only the tanh approximation
+    is provided."""
     if approximate != "tanh":
         raise ValueError(f"gelu: approximate={approximate!r} is not supported; tinygrad_edu's gelu is the "
                          "tanh approximation (approximate='tanh')")
