@@ -13,7 +13,7 @@ Evaluation: given "first last plays", is the highest logit the right sport? Atte
 names to the last position; the MLP then has to turn the pair into the sport.
 
 Ablation: switch off one MLP neuron of the last block at a time (its `neuron_mask`) and see which facts
-are no longer completed; then switch off the whole MLP.
+are no longer completed; then all of its neurons at once (its bias b_down, one constant vector, stays).
 """
 from __future__ import annotations
 
@@ -83,11 +83,11 @@ def fact_accuracy(model: MiniTransformer, vocab, sentences) -> list[bool]:
 
 
 def ablate_neurons(model: MiniTransformer, vocab, sentences) -> dict:
-    """Turn off each MLP neuron of the last block in turn, then the whole MLP.
+    """Turn off each MLP neuron of the last block in turn, then all of them (b_down stays: a constant).
 
     Returns the margins before (``baseline``), the margin drop of every fact for every neuron
-    (``drops[j][i]``), which facts each neuron's removal breaks (``breaks``), and the margins with the
-    MLP switched off (``without_mlp``).
+    (``drops[j][i]``), which facts each neuron's removal breaks (``breaks``), and the margins with every
+    neuron switched off (``without_mlp``).
     """
     mlp = model.last_mlp()
     base = fact_margins(model, sentences)
