@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 import tinygrad_edu as tg
 from tinygrad_edu import ops, trace
 from tinygrad_edu.trace.formula import (bind, describe, fields, keep_clauses, op_symbols, output_symbol,
-                                        statement, transposed)
+                                        right_side, statement, transposed)
+from tinygrad_edu.trace.graph import build_graph
 
 
 class Bilinear(tg.Function):
@@ -100,6 +101,18 @@ def test_symbols_come_from_forwards_parameters():
     assert cat.for_inputs(3) == ("xs", "xs", "xs") and set(cat.options(3)) == {"dim"}
     assert output_symbol(OuterT.formula) == "Z" and output_symbol("no equals sign") is None
     assert fields(Bilinear.formula) == {"z", "scale", "a", "b"}
+
+
+def test_the_right_side_is_what_the_output_is_set_to():
+    assert right_side(OuterT.formula) == "{A} @ {B:T}"
+    assert right_side("  {z}= {x}³") == "{x}³"
+    assert right_side("z = x doubled") is None and right_side("sum of {x} = {z}") is None
+    A = tg.tensor([[1.0, 2.0]]).named("A")
+    W = tg.tensor([[1.0, 0.0]]).named("W")
+    tape = record(lambda: OuterT.apply(A, W).named("scores"))
+    assert tape[0].bound_value() == "A @ Wᵀ"
+    nodes, roots = build_graph(tape)
+    assert nodes[roots[0]].value == "A @ Wᵀ"
 
 
 def test_option_values_are_described_as_code_writes_them():

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ..shapes import nest
-from .formula import bind, keep_clauses
+from .formula import bind, keep_clauses, right_side
 
 __all__ = ["Snapshot", "Event", "ForwardEvent", "BackwardEvent", "UpdateEvent", "PHASES"]
 
@@ -167,6 +167,12 @@ class ForwardEvent(_OpEvent):
         yield from self.inputs
         if self.output is not None:
             yield self.output
+
+    def bound_value(self) -> str | None:
+        """What the output was set to, with this step's names: ``x @ W.T`` for ``t1 = x @ W.T``
+        (None when the formula is not one statement ``{out} = ...``)."""
+        value = right_side(self.formula)
+        return None if value is None else bind(value, self.names())
 
 
 @dataclass

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping
 
-__all__ = ["OpSymbols", "op_symbols", "statement", "fields", "output_symbol", "bind", "keep_clauses",
+__all__ = ["OpSymbols", "op_symbols", "statement", "fields", "output_symbol", "right_side", "bind", "keep_clauses",
            "transposed", "describe", "TRANSPOSE_SUFFIX"]
 
 TRANSPOSE_SUFFIX = ".T"       # how the code spells a transpose, and so how the trace names one
@@ -134,6 +134,17 @@ def output_symbol(formula: str) -> str | None:
         if name:
             last = name
     return None
+
+
+def right_side(formula: str) -> str | None:
+    """What the output is set to: ``{x} @ {Y}`` for ``{Z} = {x} @ {Y}``; None unless the formula starts
+    with its output's field and "=" (then it is one statement, not prose)."""
+    out = output_symbol(formula)
+    head = "{" + str(out) + "}"
+    stripped = formula.lstrip()
+    if out is None or not stripped.startswith(head) or not stripped[len(head):].lstrip().startswith("="):
+        return None
+    return stripped[len(head):].lstrip()[1:].lstrip()
 
 
 class _Bound:

@@ -25,7 +25,8 @@ class Node:
 
     snap: Snapshot
     op: str | None = None
-    formula: str = ""
+    formula: str = ""            # the bound formula, for an op whose formula is not one statement
+    value: str | None = None     # what the op set the tensor to: "x @ W.T" for "t1 = x @ W.T"
     parents: list[int] = field(default_factory=list)
 
 
@@ -39,6 +40,7 @@ def build_graph(tape) -> tuple[dict[int, Node], list[int]]:
             nodes.setdefault(snap.key, Node(snap))
         nodes[event.output.key] = Node(event.output, op=event.op,
                                        formula=event.bound_formula() or event.plain_formula(),
+                                       value=event.bound_value(),
                                        parents=[s.key for s in event.inputs])
     roots = [key for key in getattr(tape, "roots", []) if key in nodes]
     if not roots:
@@ -57,8 +59,7 @@ def _label(node: Node, repeated: bool) -> Text:
         text.append(f"  {kind}", style="yellow" if node.snap.requires_grad else "dim")
     else:
         # "t2 = h @ W" is drawn as "t2 (5,) = h @ W": the name is already at the front.
-        left, sep, right = node.formula.partition(" = ")
-        text.append(f" = {right}" if sep and left.strip() == node.snap.name else f"  {node.formula}")
+        text.append(f" = {node.value}" if node.value is not None else f"  {node.formula}")
         text.append(f"  · {node.op}", style="cyan")
     return text
 
