@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         TimeRemainingColumn
 
     import tinygrad_edu as tg
+    from tinygrad_edu.notebook import jupyter_progress
 
     module, train = _task(args.model)
     parameters = {k: p for k, p in inspect.signature(train).parameters.items() if k not in _RESERVED}
@@ -92,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("loss [cyan]{task.fields[loss]}"), TimeElapsedColumn(), TimeRemainingColumn(),
                         console=progress_console, disable=args.json and not progress_console.is_terminal)
+    progress = jupyter_progress(progress)     # in a notebook without ipywidgets: a bar that needs none
     task_id = None
 
     def on_step(step: int, total: int, loss: float) -> None:

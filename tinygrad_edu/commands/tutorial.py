@@ -3,6 +3,7 @@
     tinygrad-edu tutorial              the numbered lessons
     tinygrad-edu tutorial 4            lesson 4, rendered (in a pager when the output is a terminal)
     tinygrad-edu tutorial 4 --run      run lesson 4's code blocks one at a time, each with its output
+    tinygrad-edu tutorial 4 --notebook lesson4.ipynb     lesson 4 as a Jupyter notebook
 """
 from __future__ import annotations
 
@@ -48,16 +49,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --run: do not wait for Enter between blocks")
     parser.add_argument("--no-pager", action="store_true", help="print the lesson instead of paging it")
     parser.add_argument("--width", type=int, default=None, help="output width in columns")
+    parser.add_argument("--notebook", metavar="OUT.ipynb", type=_notebook_file, default=None,
+                        help="write the lesson as a Jupyter notebook (its text and code as cells, in order)")
+
+
+def _notebook_file(text: str) -> str:
+    """An argparse type: a .ipynb file in a folder that exists."""
+    from pathlib import Path
+    path = Path(text).expanduser()
+    if path.suffix.lower() != ".ipynb":
+        raise argparse.ArgumentTypeError(f"a notebook's name ends in .ipynb, got {text!r}")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder {path.parent} does not exist (make it first)")
+    return text
 
 
 def run(args: argparse.Namespace) -> int:
     console = args.output.console()
     if args.lesson is None:
+        if args.notebook:
+            print("usage: tinygrad-edu tutorial LESSON --notebook OUT.ipynb\n"
+                  "tinygrad-edu tutorial: error: --notebook needs a lesson: give its number", file=sys.stderr)
+            return 2
         return list_lessons(console)
+    if args.notebook:
+        return export_notebook(args.lesson, args.notebook, console)
     if args.run_blocks:
         interactive = not args.no_pause and sys.stdin.isatty() and console.is_terminal
         return run_lesson(args.lesson, console, pause=interactive)
     return show_lesson(args.lesson, console, page=console.is_terminal and not args.no_pager)
+
+
+def export_notebook(lesson: tutorials.Lesson, path: str, console) -> int:
+    from ..notebook import write_notebook
+
+    try:
+        written = write_notebook(lesson, path)
+    except OSError as error:
+        print(f"tinygrad-edu tutorial: cannot write {path}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    cells = len(lesson.blocks)
+    console.print(f"wrote lesson {lesson.number} ({lesson.path.name}, {cells} code cells) to {written}; "
+                  f"open it with: jupyter lab {written}", markup=False, highlight=False)
+    return 0
 
 
 def list_lessons(console) -> int:
