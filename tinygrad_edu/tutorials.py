@@ -159,6 +159,36 @@ def _parse(text: str) -> tuple[list[CodeBlock], str]:
     return blocks, "\n".join(lines[cursor:]).strip("\n")
 
 
+# ---- figures and solutions in the terminal --------------------------------------------------------
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
+_SUMMARY = re.compile(r"^\s*<summary>(.*?)</summary>\s*$", re.M)
+_DETAILS = re.compile(r"^\s*</?details>\s*$", re.M)
+
+
+def image_links(text: str) -> list[tuple[str, str]]:
+    """(alt text, target) of every Markdown image ``![alt](target)`` in ``text``."""
+    return [(m.group(1), m.group(2)) for m in _IMAGE.finditer(text)]
+
+
+def for_terminal(text: str, folder: Path | None = None) -> str:
+    """Lesson Markdown made readable where pictures and HTML cannot be shown: each image becomes a line
+    naming the figure and its file (relative to ``folder``, the lesson's folder), and a solution's
+    ``<summary>`` becomes a bold heading (the ``<details>`` tags around it go: a terminal shows all)."""
+    def figure(match: re.Match) -> str:
+        alt, target = match.group(1), match.group(2)
+        where = target
+        if folder is not None and "://" not in target:
+            path = (folder / target).resolve()
+            try:
+                where = str(path.relative_to(Path.cwd()))
+            except ValueError:
+                where = str(path)
+        return f"**Figure:** {alt} (`{where}`)"
+
+    text = _DETAILS.sub("", _IMAGE.sub(figure, text))
+    return _SUMMARY.sub(lambda m: f"**{m.group(1)}**", text)
+
+
 # ---- running code blocks -------------------------------------------------------------------------
 def compile_block(block: CodeBlock, filename: str):
     """The block as code objects whose line numbers are the Markdown file's, so a traceback points

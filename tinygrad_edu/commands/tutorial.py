@@ -119,7 +119,7 @@ def list_lessons(console) -> int:
 def show_lesson(lesson: tutorials.Lesson, console, page: bool) -> int:
     from rich.markdown import Markdown
 
-    markdown = Markdown(label_outputs(lesson.text), code_theme="monokai", hyperlinks=False)
+    markdown = Markdown(label_outputs(lesson.text, lesson.path.parent), code_theme="monokai", hyperlinks=False)
     if page:
         os.environ.setdefault("LESS", "-R")   # let less show the colours instead of escape codes
         with console.pager(styles=True):
@@ -129,11 +129,11 @@ def show_lesson(lesson: tutorials.Lesson, console, page: bool) -> int:
     return 0
 
 
-def label_outputs(text: str) -> str:
+def label_outputs(text: str, folder=None) -> str:
     """Put a small "output" label above each ```output block, so that in plain text a block's
-    output cannot be mistaken for more code."""
+    output cannot be mistaken for more code; name each figure's file (see `tutorials.for_terminal`)."""
     lines = []
-    for line in text.splitlines():
+    for line in tutorials.for_terminal(text, folder).splitlines():
         if line.startswith("```output"):
             lines += ["*output:*", ""]
         lines.append(line)
@@ -150,7 +150,7 @@ def run_lesson(lesson: tutorials.Lesson, console, pause: bool) -> int:
     total = len(lesson.blocks)
     for index, block in enumerate(lesson.blocks, 1):
         if block.prose:
-            console.print(Markdown(label_outputs(block.prose), code_theme="monokai", hyperlinks=False))
+            console.print(Markdown(label_outputs(block.prose, lesson.path.parent), code_theme="monokai", hyperlinks=False))
         console.print(Rule(f"block {index}/{total} · {lesson.path.name} line {block.line}", style="dim"))
         console.print(Syntax(block.code, "python", theme="monokai", line_numbers=True, start_line=block.line,
                              word_wrap=True))
@@ -172,6 +172,6 @@ def run_lesson(lesson: tutorials.Lesson, console, pause: bool) -> int:
             if answer.strip().lower().startswith("q"):
                 return 0
     if lesson.closing:
-        console.print(Markdown(label_outputs(lesson.closing), code_theme="monokai", hyperlinks=False))
+        console.print(Markdown(label_outputs(lesson.closing, lesson.path.parent), code_theme="monokai", hyperlinks=False))
     console.print(Rule(f"ran all {total} blocks of lesson {lesson.number}", style="dim"))
     return 0
