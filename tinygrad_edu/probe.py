@@ -42,6 +42,7 @@ class Subject:
 
     name = ""
     score_unit = "score"           # what a sport's number means ("score", "logit")
+    candidates_are = "the facts and single names it knows"
 
     def __init__(self, model, neurons: str, sports: list[str], candidates: list[str], truth: dict,
                  description: str, settings: dict | None = None):
@@ -124,6 +125,7 @@ class HandBuiltSubject(Subject):
                          "neuron 1 the same for Michael Phelps and swimming (orthonormal directions, exact numbers)",
                          settings={"bias": bias})
         self._cases = dict(mj.HAND_BUILT_CASES)
+        self.candidates_are = ", ".join(self.candidates)
 
     def words(self, phrase: str) -> list[str]:
         if phrase in self._cases:
@@ -198,6 +200,7 @@ def fact_store_subject(model, settings: dict | None = None) -> FactStoreSubject:
 class TransformerSubject(Subject):
     name = "transformer"
     score_unit = "logit"
+    candidates_are = "the facts it was trained on"
 
     def __init__(self, model, vocab: list[str], facts=None, settings: dict | None = None):
         from models import mini_transformer as mt
@@ -370,7 +373,7 @@ def probe(subject: Subject, phrase: str = "Michael Jordan", *, into: str | None 
     return {"model": subject.name, "description": subject.description, "settings": subject.settings,
             "input": phrase, "known_fact": subject.truth.get(phrase), "score_unit": subject.score_unit,
             "neurons_at": subject.neurons, "neuron_count": count, "firing_fraction": FIRING_FRACTION,
-            "candidates": len(subject.candidates),
+            "candidates": len(subject.candidates), "candidates_are": subject.candidates_are,
             "answer": _short(base), "activations": values, "firing": neurons, "top": list(chosen),
             "ablation": {"method": ablation, "neurons": singles, "groups": groups},
             "patching": patching, "top_inputs": top_inputs}

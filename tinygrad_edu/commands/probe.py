@@ -254,8 +254,8 @@ def render(result: dict) -> list:
         parts.append(Text("settings: " + ", ".join(f"{k}={v}" for k, v in result["settings"].items()), style="dim"))
     parts.append(Text(
         f"Neurons: {result['neurons_at']}, {result['neuron_count']} of them. One fires when it is above "
-        f"{result['firing_fraction']:g} of its largest value over {result['candidates']} inputs (the facts and "
-        f"single names the model knows). A sport's {unit} is what the model's answer is read from"
+        f"{result['firing_fraction']:g} of its largest value over {result['candidates']} inputs "
+        f"({result['candidates_are']}). A sport's {unit} is what the model's answer is read from"
         + (" (1 = says it, 0 = does not)" if unit == "score" else " (the highest wins)") + ".", style="dim"))
 
     # ---- the neurons that fire, what they write, and the answer without each
