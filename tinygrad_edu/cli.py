@@ -7,7 +7,7 @@ import sys
 
 from .commands.output import Output, add_export_argument
 
-COMMANDS = ["demo", "show", "train", "probe", "trace", "bench", "tutorial", "figures"]
+COMMANDS = ["demo", "show", "train", "probe", "trace", "bench", "tutorial", "figures", "exercise"]
 
 
 def build_parser() -> argparse.ArgumentParser:
