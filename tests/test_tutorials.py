@@ -40,10 +40,32 @@ def run_lesson_blocks(lesson) -> list[str]:
     return outputs
 
 
-def test_there_are_lessons_numbered_from_one():
+def test_there_are_lessons_numbered_from_zero_without_gaps():
     numbers = [lesson.number for lesson in LESSONS]
-    assert numbers == list(range(1, 10))
+    assert numbers == list(range(len(numbers))) and len(numbers) >= 10
     assert all(lesson.blocks for lesson in LESSONS), "every lesson has code to run"
+
+
+def test_the_story_comes_first_and_credits_its_sources():
+    story = LESSONS[0].text
+    assert "3blue1brown" in story.lower() and "How might LLMs store facts" in story
+    assert "Toy Models of Superposition" in story and "Elhage" in story
+    assert "next token" in story and "woman − man" in story and "GELU" in story
+    engine_room = [lesson for lesson in LESSONS if "engine room" in lesson.text.lower().split("**what you will learn**")[0]]
+    assert engine_room and min(lesson.number for lesson in engine_room) > 8, "the engine room comes after the story"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lesson_id)
+def test_every_image_link_resolves(lesson):
+    for alt, target in tutorials.image_links(lesson.text):
+        assert alt.strip(), f"{lesson.path.name}: the image {target} has no description"
+        assert (lesson.path.parent / target).is_file(), f"{lesson.path.name}: {target} does not exist"
+
+
+def test_lessons_from_the_mlp_block_on_have_figures():
+    for lesson in LESSONS:
+        if lesson.number >= 3 and "extend" not in lesson.slug:
+            assert tutorials.image_links(lesson.text), f"{lesson.path.name} shows no figure"
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lesson_id)
@@ -184,9 +206,29 @@ def test_cli_renders_every_lesson_as_plain_text_when_piped(lesson, capsys):
     assert lesson.blocks[0].code.splitlines()[0].strip() in out
 
 
+@pytest.mark.parametrize("lesson", [lesson for lesson in LESSONS if "extend" not in lesson.slug], ids=lesson_id)
+def test_every_exercise_has_a_worked_solution(lesson):
+    exercises = lesson.text.split("## Exercises", 1)[1]
+    numbered = re.findall(r"^(\d+)\. ", exercises, flags=re.M)
+    summaries = re.findall(r"<summary>Solution (\d+)</summary>", exercises)
+    assert summaries == numbered, f"{lesson.path.name}: exercises {numbered}, solutions {summaries}"
+    assert exercises.count("<details>") == exercises.count("</details>") == len(numbered)
+
+
+@pytest.mark.parametrize("lesson", [lesson for lesson in LESSONS if tutorials.image_links(lesson.text)], ids=lesson_id)
+def test_cli_names_each_figure_file(lesson, capsys):
+    code, out = run_cli(["tutorial", str(lesson.number), "--width", "200"], capsys)
+    assert code == 0
+    flat = " ".join(out.split())
+    for _, target in tutorials.image_links(lesson.text):
+        assert target.rsplit("/", 1)[-1] in flat, f"{target} is not named"
+    assert "Figure:" in out
+
+
 def test_cli_finds_a_lesson_by_a_word_of_its_name(capsys):
     code, out = run_cli(["tutorial", "tensors", "--width", "120"], capsys)
-    assert code == 0 and LESSONS[0].title in out
+    tensors = next(lesson for lesson in LESSONS if lesson.slug == "tensors")
+    assert code == 0 and tensors.title in out
 
 
 def test_cli_runs_a_lesson_block_by_block(capsys):
