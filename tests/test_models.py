@@ -113,12 +113,19 @@ def test_toy_model_stats_on_a_hand_made_matrix():
     assert stats["dims_per_feature"] == pytest.approx(2 / 3.01)
 
 
-def test_packing_beats_the_random_baseline(backend):
-    result = sp.train_orthogonal(steps=120, seed=0, vectors=40, dim=8)
+def test_mean_abs_cos_crowds_most_pairs_near_90_by_bundling(backend):
+    result = sp.train_orthogonal(steps=120, seed=0, vectors=40, dim=8, power=1)
     m = result.metrics
     assert m["trained_within_85_95"] > m["random_within_85_95"] + 0.2
     assert m["trained_mean_abs_cos"] < m["random_mean_abs_cos"]
+    assert m["trained_near_parallel"] > m["random_near_parallel"], "the price: bundles of near-parallel vectors"
     assert m["welch_bound"] == pytest.approx(math.sqrt((40 - 8) / (8 * 39)))
+
+
+def test_packing_by_default_spreads_the_vectors(backend):
+    m = sp.train_orthogonal(steps=120, seed=0, vectors=40, dim=8).metrics
+    assert m["trained_max_abs_cos"] < m["random_max_abs_cos"]
+    assert m["trained_near_parallel"] == 0
 
 
 def test_high_power_loss_lowers_the_largest_cosine():
@@ -159,3 +166,78 @@ def test_mini_transformer_completes_facts_and_ablation_is_reported():
     for j, drops in enumerate(ab["drops"]):
         broken = [i for i, d in enumerate(drops) if d >= ab["baseline"][i]]
         assert ab["breaks"].get(j, []) == broken
+
+
+# ---------------------------------------------------------------------------------------- facts data, capacity
+def test_real_facts_are_decided_by_the_last_name_and_crossed_facts_by_the_pair():
+    sport_of_last = {}
+    for _, last, sport in mj.FACTS:
+        sport_of_last.setdefault(last, set()).add(sport)
+    assert all(len(s) == 1 for s in sport_of_last.values()), "in the real facts the last name decides"
+    crossed = mj.crossed_facts(96)
+    assert crossed[:16] == mj.CROSSED_FACTS == mt.CROSSED_FACTS
+    assert len({(f, l) for f, l, _ in crossed}) == 96
+    for position in (0, 1):                              # first names, then last names
+        by_name = {}
+        for fact in crossed:
+            by_name.setdefault(fact[position], []).append(fact[2])
+        for sports in by_name.values():                  # every name plays every sport equally often
+            assert len(set(sports)) == 4 and len({sports.count(s) for s in set(sports)}) == 1
+    rows = {tuple(s for f2, _, s in crossed if f2 == first) for first in mj.CROSSED_FIRST_NAMES}
+    assert len(rows) == 24, "no two made-up first names play the same sport for every last name"
+    assert mj.choose_facts(40) == mj.FACTS + crossed[:20]
+    with pytest.raises(ValueError, match="between 0 and 96"):
+        mj.crossed_facts(97)
+
+
+def test_hand_built_margin_keeps_single_names_half_a_unit_below_the_kink():
+    ex = mj.hand_built_example(bias=-1.5)
+    assert case(ex, "Michael Jordan")["pre_activation"][0] == 0.5
+    assert case(ex, "Michael Jordan")["output"]["basketball"] == 1.0       # W_down = 2B
+    for label in ("Michael", "Jordan"):
+        assert case(ex, label)["pre_activation"][0] == -0.5
+        assert case(ex, label)["output"]["basketball"] == 0.0
+    with pytest.raises(ValueError, match="bias must be in"):
+        mj.hand_built_block(Directions.orthonormal(mj.HAND_BUILT_VOCAB), bias=-2.5)
+
+
+def test_fewer_neurons_than_facts_is_superposition_with_interference():
+    result = mj.train_capacity(steps=250, seed=0, facts=8, neurons=[16, 8, 2], dim=32)
+    rows = {row["neurons"]: row for row in result.details["rows"]}
+    assert rows[16]["correct"] == 8 and rows[16]["coding"] == "a neuron per fact"
+    assert rows[2]["coding"] == "superposition" and rows[2]["facts_per_neuron"] == 4
+    assert rows[2]["largest_leak"] > rows[16]["largest_leak"]
+    assert rows[2]["correct"] < 8, "ten times fewer neurons than needed: recall breaks"
+    assert result.metrics["fewest_neurons_with_full_recall"] in (8, 16)
+
+
+def test_knockouts_count_the_facts_a_neuron_carries():
+    result = mj.train(steps=200, seed=0, facts=6, dim=32, d_hidden=3)
+    d = result.details
+    assert result.metrics["facts_per_neuron"] == 2
+    lost = sum(len(v) for v in d["lost_without"].values())
+    assert result.metrics["facts_lost_per_knockout"] == pytest.approx(lost / 3)
+    assert all(0 <= i < 6 for facts in d["lost_without"].values() for i in facts)
+    assert result.metrics["largest_wrong_sport_leak"] == max(e["leak"] for e in d["per_fact"])
+
+
+# ---------------------------------------------------------------------------------------- many directions
+def test_cos_tail_matches_the_shares_the_lecture_gives():
+    assert 1 - sp.cos_tail(1, 12_288) == pytest.approx(0.95, abs=0.01)
+    assert 1 - sp.cos_tail(1, 100) == pytest.approx(0.14, abs=0.01)
+    # d = 3: cos θ is uniform on [−1, 1], so P(|cos| > sin ε) = 1 − sin ε exactly
+    assert sp.cos_tail(30, 3) == pytest.approx(0.5, abs=1e-9)
+
+
+def test_directions_within_grow_with_the_dimension():
+    small = sp.directions_within(30, 8, trials=15, seed=0)
+    large = sp.directions_within(30, 32, trials=15, seed=0)
+    assert large["predicted_median"] > 4 * small["predicted_median"]
+    assert large["median"] > small["median"]
+    assert all(1 <= c <= small["limit"] for c in small["counts"])
+
+
+def test_interference_grows_like_sqrt_k_over_d():
+    rows = sp.interference(64, [4, 64, 512], trials=10, seed=1)
+    for row in rows:
+        assert row["interference"] == pytest.approx(math.sqrt(row["k"] / 64), rel=0.3)
