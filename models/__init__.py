@@ -22,7 +22,7 @@ TASKS = {
     "facts": ("models.michael_jordan", "train", "an MLP block learns (first, last) -> sport facts"),
     "facts-sweep": ("models.michael_jordan", "train_capacity",
                     "the same facts in fewer and fewer neurons: recall and interference per facts per neuron"),
-    "orthogonal": ("models.superposition", "train_orthogonal", "unit vectors pushed towards 90° from each other"),
+    "orthogonal": ("models.superposition", "train_orthogonal", "unit vectors spread apart: the largest |cos| pushed towards the Welch bound"),
     "superposition": ("models.superposition", "train_toy_models",
                       "toy models of superposition over a sweep of sparsities"),
     "transformer": ("models.mini_transformer", "train", "a tiny transformer completes fact sentences"),
