@@ -392,7 +392,8 @@ def train(steps: int | None = None, seed: int = 0, on_step=None, facts=None, dim
                                 "summary": ["loss", "facts", "hidden_neurons", "facts_per_neuron", "recall",
                                             "facts_recalled", "largest_wrong_sport_leak",
                                             "false_alarms_on_single_names", "neurons_whose_loss_breaks_a_fact",
-                                            "facts_lost_per_knockout", "most_facts_lost_with_one_neuron", "and_like_neurons",
+                                            "facts_lost_per_knockout", "most_facts_lost_with_one_neuron",
+                                            "and_like_neurons",
                                             "shared_neurons", "active_neurons"]})
 
 

@@ -212,7 +212,8 @@ def transformer_data(steps: int | None = None, seed: int = 0, d_model: int = 32,
     result = mt.train(steps=steps, seed=seed, d_model=d_model, d_hidden=d_hidden, facts=mj.FACTS + mj.CROSSED_FACTS)
     ab = result.details["ablation"]
     texts = result.details["sentences"]
-    return {"facts": [" ".join(t.split()[:2]) for t in texts], "crossed": [i >= len(mj.FACTS) for i in range(len(texts))],
+    return {"facts": [" ".join(t.split()[:2]) for t in texts],
+            "crossed": [i >= len(mj.FACTS) for i in range(len(texts))],
             "with_mlp": ab["baseline"], "without_mlp": ab["without_mlp"]}
 
 
@@ -332,7 +333,8 @@ def draw_and_gate(data: dict):
     colours = {"(nothing)": GREY, "Michael": BLUE, "Jordan": PURPLE, "Michael Jordan": RED}
     for label, (m, j) in data["points"].items():
         if label != "(nothing)":
-            plane.annotate("", xy=(m, j), xytext=(0, 0), arrowprops={"arrowstyle": "->", "lw": 2, "color": colours[label]})
+            plane.annotate("", xy=(m, j), xytext=(0, 0),
+                           arrowprops={"arrowstyle": "->", "lw": 2, "color": colours[label]})
         plane.plot([m], [j], "o", color=colours[label])
         plane.text(m + 0.05, j + 0.07, "M + J" if label == "Michael Jordan" else label, color=colours[label])
     norm = math.sqrt(0.5)
@@ -352,7 +354,8 @@ def draw_and_gate(data: dict):
 
     labels = data["labels"]
     rows = [(-1.0, "pre", "bias −1, orthonormal"), (-1.0, "pre_random", f"bias −1, random in d = {data['dim']}"),
-            (-1.5, "pre", "bias −1.5, orthonormal"), (-1.5, "pre_random", f"bias −1.5, random in d = {data['dim']}")]
+            (-1.5, "pre", "bias −1.5, orthonormal"),
+            (-1.5, "pre_random", f"bias −1.5, random in d = {data['dim']}")]
     for y, (bias, kind, title) in enumerate(reversed(rows)):
         values = data[kind][bias]
         line.axhline(y, color="#cccccc", lw=1, zorder=0)
