@@ -1,4 +1,4 @@
-"""An op's formula with the names of one step put in: plain string formatting, no parsing.
+"""An op's formula with the names of one step put in: str.format with the op's own symbols, no regular expressions.
 
 An op states its math once, in two class attributes written with ``str.format`` fields named by
 its symbols (see ``ops.py``)::
