@@ -15,8 +15,9 @@ from tinygrad_edu.cli import main
 from tinygrad_edu.commands import figures
 
 FIGURES_DIR = tutorials.tutorials_dir() / "figures"
-# Figures made by other commands (see the README): demo --save, show --export, train --export.
-MADE_ELSEWHERE = {"demo-residual", "show-michael-jordan", "trace-update", "train-superposition"}
+# Figures made by other commands (see the README): demo --save, show --export, train --export, probe --export.
+MADE_ELSEWHERE = {"demo-residual", "show-michael-jordan", "trace-update", "train-superposition",
+                  "probe-michael-jordan", "probe-superposition"}
 
 
 def fast():

@@ -296,3 +296,15 @@ def test_a_checkpoint_of_the_wrong_model_is_refused(tmp_path, capsys):
              "--save", str(checkpoint), "--json"], capsys)
     code, _, err = run_cli(["probe", "transformer", "--load", str(checkpoint)], capsys)
     assert code == 2 and "not a transformer checkpoint (it holds a facts model)" in err
+
+
+def test_the_patch_goes_into_a_fact_of_another_sport_that_shares_a_name():
+    from models.michael_jordan import FACT_LIST, FactStore
+
+    store = FactStore(FACT_LIST[:28], dim=8, d_hidden=2, seed=0)      # the real facts, then crossed ones
+    subject = probing.fact_store_subject(store)
+    assert probing.default_target(subject, "Michael Jordan", "basketball") == "Michael Phelps"
+    assert probing.default_target(subject, "Michael Schumacher", "racing") == "Michael Phelps"
+    alex = next(f"{a} {b}" for a, b, _ in FACT_LIST[20:28])
+    target = probing.default_target(subject, alex, subject.truth[alex])
+    assert target.split()[-1] == alex.split()[-1] and subject.truth[target] != subject.truth[alex]

@@ -284,15 +284,16 @@ def transformer_subject(model, vocab, facts=None, settings: dict | None = None) 
 
 # ------------------------------------------------------------------------------ the probe
 def default_target(subject: Subject, phrase: str, answer: str) -> str | None:
-    """The input to patch into: "Michael Phelps" (or "Michael Jordan"), else a fact of another sport
-    that shares a name with ``phrase``, else any fact of another sport."""
-    words = set(phrase.split())
+    """The input to patch into: a fact of another sport, preferably "Michael Phelps" (or "Michael Jordan")
+    when it shares a name with ``phrase``, else one with the same last name, else one sharing any name."""
+    words = phrase.split()
     others = [p for p, sport in subject.truth.items() if p != phrase and sport != answer]
     for preferred in ("Michael Phelps", "Michael Jordan"):
-        if preferred in others:
+        if preferred in others and set(words) & set(preferred.split()):
             return preferred
-    sharing = [p for p in others if words & set(p.split())]
-    return (sharing or others or [None])[0]
+    same_last = [p for p in others if words and p.split()[-1] == words[-1]]
+    sharing = [p for p in others if set(words) & set(p.split())]
+    return (same_last or sharing or others or [None])[0]
 
 
 def probe(subject: Subject, phrase: str = "Michael Jordan", *, into: str | None = None, top: int = 5,

@@ -344,7 +344,8 @@ def summary(result: dict) -> str:
         text = (f"No single neuron among the top {len(singles)} is needed: the answer survives each one's "
                 "loss, so the fact is spread over several neurons.")
         if together:
-            text += f" Switching off the {together[0]['label']} does change it."
+            label = together[0]["label"]
+            text += f" Switching off {'the ' if label.startswith('top') else ''}{label} does change it."
         else:
             text += " Not even switching them all off changes it."
     patching = result["patching"]
@@ -355,7 +356,12 @@ def summary(result: dict) -> str:
             text += (f" Patching {labels[0]} into {patching['target']} makes it answer {said}: the neurons carry "
                      "the fact.")
         elif became:
-            text += f" Patching the neurons into {patching['target']} does not make it answer {said}."
+            now = patching["runs"][1]["answer"]
+            if now != patching["target_answer"]:
+                text += (f" Patching {labels[0]} into {patching['target']} stops it answering "
+                         f"{patching['target_answer']} (it says {now}) but does not make it answer {said}.")
+            else:
+                text += f" Patching the neurons into {patching['target']} does not make it answer {said}."
         if len(became) > 1:
             last = patching["runs"][-1]
             if last["tied"]:
