@@ -116,6 +116,11 @@ def run(args: argparse.Namespace) -> int:
     return {"list": run_list, "start": run_start, "check": run_check, "solutions": run_solutions}[args.action](args)
 
 
+def _say(console, text: str) -> None:
+    """Plain text (no markup), wrapped by the terminal, so a path or a command stays whole to copy."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def _console(args):
     output = getattr(args, "output", None)
     if output is not None:
@@ -151,12 +156,11 @@ def run_list(args) -> int:
         table.add_row(*row)
     console.print(table)
     if in_workspace:
-        console.print(f"\nCheck your work: tinygrad-edu exercise check [N ...]"
-                      + ("" if str(folder) == args.dir and args.dir == _default_dir() else f" --dir {folder}"),
-                      markup=False, highlight=False)
+        _say(console, "\nCheck your work: tinygrad-edu exercise check [N ...]"
+                      + ("" if args.dir == _default_dir() else f" --dir {folder}"))
     else:
-        console.print("\nStart: tinygrad-edu exercise start [DIR]   (writes one file per exercise; "
-                      "then tinygrad-edu exercise check)", markup=False, highlight=False)
+        _say(console, "\nStart: tinygrad-edu exercise start [DIR]   (writes one file per exercise; "
+                      "then tinygrad-edu exercise check)")
     return 0
 
 
@@ -189,13 +193,12 @@ def run_start(args) -> int:
                     code = 1
                     continue
                 if answer.strip().lower() not in ("y", "yes"):
-                    console.print(f"kept {path} as it is", markup=False, highlight=False)
+                    _say(console, f"kept {path} as it is")
                     continue
             folder.mkdir(parents=True, exist_ok=True)
             backup = reset(folder, exercise)
-            console.print(f"exercise {number}: a fresh stub in {path}"
-                          + (f" (your version is now {backup.name})" if backup else ""), markup=False,
-                          highlight=False)
+            _say(console, f"exercise {number}: a fresh stub in {path}"
+                          + (f" (your version is now {backup.name})" if backup else ""))
         return code
     try:
         done = start(folder)
@@ -205,20 +208,17 @@ def run_start(args) -> int:
     written = [name for name, what in done if what == "written"]
     kept = [name for name, what in done if what == "kept"]
     if written:
-        console.print(f"wrote {len(written)} file(s) in {folder}"
-                      + (" (a stub per exercise and a README)" if not kept else f": {', '.join(written)}"),
-                      markup=False, highlight=False)
+        _say(console, f"wrote {len(written)} file(s) in {folder}"
+                      + (" (a stub per exercise and a README)" if not kept else f": {', '.join(written)}"))
     if kept and not written:
-        console.print(f"every file is already in {folder}: all {len(kept)} kept, none overwritten",
-                      markup=False, highlight=False)
+        _say(console, f"every file is already in {folder}: all {len(kept)} kept, none overwritten")
     elif kept:
-        console.print(f"kept {len(kept)} file(s) already there (not overwritten): {', '.join(kept)}",
-                      markup=False, highlight=False)
+        _say(console, f"kept {len(kept)} file(s) already there (not overwritten): {', '.join(kept)}")
     where = "" if args.dir == _default_dir() else f" --dir {folder}"
-    console.print(f"\nNext: open {folder / 'ex01_strides.py'}, replace each `raise NotImplementedError` with your "
+    _say(console, f"\nNext: open {folder / 'ex01_strides.py'}, replace each `raise NotImplementedError` with your "
                   f"code, then run\n  tinygrad-edu exercise check 1{where}\n"
                   f"(tinygrad-edu exercise list shows all {len(done) - 1}; "
-                  f"start {args.dir} --reset N restores one stub)", markup=False, highlight=False)
+                  f"start {args.dir} --reset N restores one stub)")
     return 0
 
 
@@ -240,13 +240,13 @@ def run_solutions(args) -> int:
     same = [name for name, what in done if what == "same"]
     kept = [name for name, what in done if what == "kept"]
     if written:
-        console.print(f"wrote {len(written)} reference solution(s) in {folder}", markup=False, highlight=False)
+        _say(console, f"wrote {len(written)} reference solution(s) in {folder}")
     if same:
-        console.print(f"{len(same)} already there, unchanged", markup=False, highlight=False)
+        _say(console, f"{len(same)} already there, unchanged")
     if kept:
-        console.print(f"kept {len(kept)} file(s) that differ from the reference, not overwritten: "
-                      f"{', '.join(kept)}", markup=False, highlight=False)
-    console.print(f"\nCheck them: tinygrad-edu exercise check --dir {folder}", markup=False, highlight=False)
+        _say(console, f"kept {len(kept)} file(s) that differ from the reference, not overwritten: "
+                      f"{', '.join(kept)}")
+    _say(console, f"\nCheck them: tinygrad-edu exercise check --dir {folder}")
     return 0
 
 
@@ -290,7 +290,8 @@ def run_check(args) -> int:
     results = []
     for ex in chosen:
         if progress is not None:
-            progress.print(f"checking {ex.number} · {ex.title} ...", end="\r", markup=False, highlight=False)
+            progress.print(f"checking {ex.number} · {ex.title} ...", end="\r", markup=False, highlight=False,
+                           soft_wrap=True)
         results.append(check_file(ex, folder / ex.filename, backends, timeout=args.timeout or DEFAULT_TIMEOUT,
                                   examples=args.examples))
         if progress is not None:
@@ -345,7 +346,7 @@ def _print_report(console, folder: Path, backends, results, seconds: float) -> N
             shown = lines[:OUTPUT_LINES] + ([f"... ({len(lines) - OUTPUT_LINES} more lines)"]
                                             if len(lines) > OUTPUT_LINES else [])
             console.print(Text(f"what {Path(r.path).name} printed while checked:", style="dim"))
-            console.print(Text("\n".join("  " + line for line in shown)), markup=False, highlight=False)
+            console.print(Text("\n".join("  " + line for line in shown)), soft_wrap=True)
     counts = {s: sum(1 for r in results if r.status == s) for s in ("passed", "failed", "not started")}
     summary = Text(f"{counts['passed']} of {len(results)} passed", style="bold green" if counts["passed"] ==
                    len(results) else "bold")

@@ -114,17 +114,15 @@ def outcome(module, ctx):
 
 
 def diagnose(module, ctx):
-    W = tg.tensor([[1.0, -0.5], [0.5, 2.0]])
+    W = tg.tensor([[1.0, -1.0]])                 # one feature up, the other down: the ReLU cuts one off
     b = tg.tensor([0.1, -0.2])
-    x = tg.tensor([[0.5, 1.0]])
+    x = tg.tensor([[0.5, 1.0], [1.0, 0.0]])
     try:
         got = module.reconstruct(W, b, x).tolist()
     except Exception:
         return ORDER
-    if got == ((x @ W.T) @ W + b).tolist():
-        return NO_RELU
     if got != _reference_reconstruct(W, b, x).tolist():
-        return ORDER
+        return NO_RELU if got == ((x @ W.T) @ W + b).tolist() else ORDER
     checks = [([[1.0, -1.0], [0.0, 1.0]], NEGATIVE_ONLY), ([[1.0, -0.3]], UNREPRESENTED),
               ([[1.0, 0.0, 0.0], [0.0, 1.0, -1.0]], COLUMNS)]
     for W_rows, hint in checks:

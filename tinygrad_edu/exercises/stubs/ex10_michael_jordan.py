@@ -43,5 +43,6 @@ if __name__ == "__main__":          # try it: python ex10_michael_jordan.py
     row, bias, column = fact_neuron(dirs["Michael"], dirs["Jordan"], dirs["basketball"])
     for names in (["Michael", "Jordan"], ["Michael"], ["Jordan"]):
         x = dirs.embed(names)
-        h = ((row * x).sum() + bias).relu()
-        print(names, "neuron", round(h.item(), 3), "adds along basketball", round((h * column * dirs["basketball"]).sum().item(), 3))
+        h = ((row * x).sum() + bias).relu()                       # the neuron
+        score = (h * column * dirs["basketball"]).sum()           # what it adds along basketball
+        print(names, "neuron", round(h.item(), 3), "adds along basketball", round(score.item(), 3))

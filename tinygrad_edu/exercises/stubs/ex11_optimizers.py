@@ -1,4 +1,4 @@
-"""Exercise 11 · An optimizer step: SGD with momentum, then Adam     lesson 5 · Learning facts
+"""Exercise 11 · An optimizer step: SGD with momentum, Adam            lesson 5 · Learning facts
 
 Write the update rules of two optimizers, as subclasses of optim.Optimizer (which keeps the
 parameters, calls update once per parameter in step(), and skips those without a gradient):

@@ -1,0 +1,31 @@
+from tinygrad_edu import Function
+
+
+class Exp(Function):
+    formula = "{z} = exp({x})"
+    derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ {x}"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.exp()
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad * x
+
+
+class Log(Function):
+    formula = "{z} = log({x})"
+    derivative = "∂L/∂{x} = ∂L/∂{z} / {x}"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.log()
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad / x
