@@ -117,7 +117,7 @@ def directions_within(eps_degrees: float, dim: int, trials: int = 20, seed: int 
     """
     q = cos_tail(eps_degrees, dim)
     predicted = 0.5 + math.sqrt(0.25 + 2 * math.log(2) / q)
-    limit = int(limit or max(8, 6 * predicted))
+    limit = int(limit or max(8, 3 * predicted))      # a run goes past 3× the median with chance 1/512
     threshold = math.sin(math.radians(eps_degrees))
     generator = tg.Generator(seed)
     counts = []

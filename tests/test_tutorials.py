@@ -243,7 +243,7 @@ def test_cli_runs_a_lesson_block_by_block(capsys):
             assert block.expected.splitlines()[0].strip() in out
 
 
-@pytest.mark.parametrize("argument", ["0", "99", "no-such-lesson"])
+@pytest.mark.parametrize("argument", ["99", "100", "no-such-lesson"])
 def test_cli_refuses_a_lesson_that_does_not_exist(argument, capsys):
     with pytest.raises(SystemExit) as info:
         main(["tutorial", argument])
