@@ -5,7 +5,6 @@ follows from theirs by the chain rule.
 """
 from __future__ import annotations
 
-
 from ._checks import probability
 from .backend import use_backend
 from .errors import ShapeError
