@@ -181,8 +181,8 @@ class GELU(Function):
     @staticmethod
     def backward(ctx, grad):
         x, t = ctx.saved_tensors
-        slope_of_u = (x * x * (3 * GELU.CUBIC) + 1.0) * GELU.SCALE
-        return grad * ((t + 1.0) * 0.5 + x * (1.0 - t * t) * slope_of_u * 0.5)
+        inner_slope = (x * x * (3 * GELU.CUBIC) + 1.0) * GELU.SCALE     # of √(2/π)(x + 0.044715x³)
+        return grad * ((t + 1.0) * 0.5 + x * (1.0 - t * t) * inner_slope * 0.5)
 
 
 class PowConst(Function):
