@@ -578,7 +578,8 @@ def draw_transformer(data: dict):
     fig, ax = plt.subplots(figsize=(10, 4.2))
     xs = list(range(n))
     ax.bar([x - 0.2 for x in xs], data["with_mlp"], width=0.4, color=BLUE, label="with the MLP")
-    ax.bar([x + 0.2 for x in xs], data["without_mlp"], width=0.4, color=ORANGE, label="its neurons switched off (b_down stays)")
+    ax.bar([x + 0.2 for x in xs], data["without_mlp"], width=0.4, color=ORANGE,
+           label="its neurons switched off (b_down stays)")
     ax.axhline(0, color="black", lw=0.8)
     first_crossed = data["crossed"].index(True) if True in data["crossed"] else n
     ax.axvspan(first_crossed - 0.5, n - 0.5, color="#f3e5f5", zorder=0)
