@@ -341,3 +341,18 @@ def test_modules_without_an_equivalent_are_named_with_what_is_supported():
     block.neuron_mask = tg.tensor([1.0, 0.0, 1.0])
     with pytest.raises(ValueError, match="neuron_mask"):
         interop.to_torch_module(block)
+
+
+def test_the_readme_example_runs_as_printed(capsys):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```py\n(.*?)```", readme, flags=re.S)     # the examples that need PyTorch
+    assert blocks, "README.md shows the bridge to PyTorch"
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "compare_with_torch: all 3 checks agree with PyTorch" in out
+    assert float(out.splitlines()[0]) <= 1e-12
+    assert "∂L/∂input 0 (x)" in out and "∂L/∂input 1 (w)" in out
