@@ -116,8 +116,10 @@ def test_a_non_contiguous_view_goes_across_by_its_values(backend, seed):
     assert interop.to_torch(t).tolist() == t.tolist()
 
 
-def test_copies_share_no_memory_and_no_graph():
-    x = tg.tensor([1.0, 2.0], requires_grad=True)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_copies_share_no_memory_and_no_graph(backend):
+    with tg.use_backend(backend):
+        x = tg.tensor([1.0, 2.0], requires_grad=True)
     x_t = interop.to_torch(x)
     (x_t * 3).sum().backward()
     assert x.grad is None and x_t.grad.tolist() == [3.0, 3.0]
@@ -125,8 +127,12 @@ def test_copies_share_no_memory_and_no_graph():
         x_t[0] = 100.0
     assert x.tolist() == [1.0, 2.0]
     y_t = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
-    y = interop.from_torch(y_t)
-    (y * 2).sum().backward()
+    y = interop.from_torch(y_t, backend=backend)
+    with torch.no_grad():
+        y_t[1] = -5.0
+    assert y.tolist() == [1.0, 2.0]
+    with tg.use_backend(backend):
+        (y * 2).sum().backward()
     assert y_t.grad is None and y.grad.tolist() == [2.0, 2.0]
 
 
