@@ -31,6 +31,10 @@ def export_file(text: str) -> str:
     """An argparse type: a file name ending in .svg, .html or .txt (anything else is a usage error)."""
     if Path(text).suffix.lower() not in EXPORT_SUFFIXES:
         raise argparse.ArgumentTypeError(f"the file must end in {', '.join(EXPORT_SUFFIXES)}, got {text!r}")
+    from . import output_path_problem
+    problem = output_path_problem(text)      # checked before the command runs, not after
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text
 
 

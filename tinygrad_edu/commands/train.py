@@ -3,8 +3,10 @@
 NAME is one of mlp-block, facts, orthogonal, superposition, transformer. Prints the loss curve as a
 sparkline, the final metrics as a table and the model's own pictures; ``--json`` prints only the
 final metrics as one JSON object on stdout; ``--save PATH`` writes a checkpoint (see
-`tinygrad_edu.serialization`). Model-specific settings go through ``--set KEY=VALUE``
-(e.g. ``--set dim=32``); the same seed gives the same numbers.
+`tinygrad_edu.serialization`; a picture's name such as out.svg is refused: ``--export`` keeps what
+the command prints). Model-specific settings go through ``--set KEY=VALUE`` (e.g. ``--set dim=32``);
+every setting, and every file to write, is checked before training starts (a bad one is a usage
+error, exit 2). The same seed gives the same numbers.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import math
 import sys
 import time
 
-from . import positive_int
+from . import checkpoint_path, output_path_problem, positive_int
 
 HELP = "train one of the lecture's models (mlp-block, facts, orthogonal, superposition, transformer)"
 
@@ -46,7 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0): same seed, same numbers")
     parser.add_argument("--json", action="store_true",
                         help="print only the final metrics, as one JSON object on stdout")
-    parser.add_argument("--save", metavar="PATH", default=None, help="write a checkpoint of the trained model here")
+    parser.add_argument("--save", metavar="PATH", type=checkpoint_path, default=None,
+                        help="write a checkpoint (JSON) of the trained model to PATH, e.g. model.json "
+                             "(to keep what is printed, use --export FILE.svg)")
     parser.add_argument("--set", dest="settings", type=_setting, action="append", default=[], metavar="KEY=VALUE",
                         help="a model-specific setting, e.g. --set dim=32 --set lr=0.005 (repeatable)")
     parser.add_argument("--width", type=positive_int, default=None, help="output width in characters")
@@ -74,18 +78,10 @@ def run(args: argparse.Namespace) -> int:
 
     module, train = _task(args.model)
     parameters = {k: p for k, p in inspect.signature(train).parameters.items() if k not in _RESERVED}
-    options = {}
-    for key, value in args.settings:
-        if key not in parameters:
-            return _usage_error(f"--set {key}=...: {args.model} has no setting {key!r}; "
-                                f"its settings are: {', '.join(sorted(parameters))}")
-        default = parameters[key].default
-        problem = _type_problem(default, value)
-        if problem:
-            return _usage_error(f"--set {key}={value}: {problem}")
-        if default is None or (isinstance(default, int) and not isinstance(default, bool)):
-            value = int(value)
-        options[key] = value
+    try:
+        options = settings(args.model, parameters, args.settings)
+    except SettingError as error:
+        return _usage_error(str(error))
 
     # With --json, stdout carries only the JSON: the progress bar goes to stderr, and only on a terminal.
     out = None if args.json else args.output.console()
@@ -135,6 +131,76 @@ def run(args: argparse.Namespace) -> int:
 
     _print_results(out, args, module, result, seconds, saved)
     return 0
+
+
+class SettingError(ValueError):
+    """A ``--set KEY=VALUE`` that the model cannot take (the message says why and what is allowed)."""
+
+
+# What a setting may be, beyond its type. Whole-number settings (sizes, counts) are at least 1 unless
+# listed in _AT_LEAST; numbers are finite and, when listed in _ABOVE, above (or at least) a bound.
+_AT_LEAST = {"vectors": 2}
+_ABOVE = {"lr": (0.0, True), "lr_end": (0.0, False), "noise": (0.0, False), "alpha": (0.0, False),
+          "power": (0.0, True)}
+_FRACTIONS = {"sparsities"}        # probabilities of a feature being absent: each in [0, 1)
+_FILES = {"figure"}                # settings that name a file to write
+
+
+def settings(model: str, parameters: dict, pairs) -> dict:
+    """The ``--set`` pairs as keyword arguments for the training function, every value checked.
+
+    Raises `SettingError` naming the setting, what it may be and what it got.
+    """
+    options = {}
+    for key, value in pairs:
+        if key not in parameters:
+            raise SettingError(f"--set {key}=...: {model} has no setting {key!r}; "
+                               f"its settings are: {', '.join(sorted(parameters))}")
+        default = parameters[key].default
+        problem = _type_problem(default, value) or _value_problem(key, default, value)
+        if problem:
+            raise SettingError(f"--set {key}={_shown(value)}: {problem}")
+        if default is None or (isinstance(default, int) and not isinstance(default, bool)):
+            value = int(value)
+        options[key] = value
+    values = {k: options.get(k, p.default) for k, p in parameters.items()}
+    d_model, n_heads = values.get("d_model"), values.get("n_heads")
+    if isinstance(d_model, int) and isinstance(n_heads, int) and d_model % n_heads:
+        raise SettingError(f"--set n_heads={n_heads}: n_heads must divide d_model={d_model} "
+                           "(each attention head gets d_model / n_heads dimensions)")
+    return options
+
+
+def _shown(value) -> str:
+    return json.dumps(value) if isinstance(value, (list, bool)) or value is None else str(value)
+
+
+def _value_problem(key: str, default, value) -> str | None:
+    """Why a value of the right type is still not allowed (None when it is)."""
+    if isinstance(value, bool) or isinstance(default, bool):
+        return None
+    if isinstance(value, str):
+        if key in _FILES and value:
+            return output_path_problem(value)
+        return None
+    numbers = value if isinstance(value, list) else [value]
+    if isinstance(value, list) and not value:
+        return "expected at least one value"
+    whole = default is None or (isinstance(default, int)) or (
+        isinstance(default, (list, tuple)) and default and all(isinstance(v, int) for v in default))
+    for number in numbers:
+        if isinstance(number, float) and not math.isfinite(number):
+            return f"{key} must be a finite number"
+        if key in _FRACTIONS:
+            if not 0 <= number < 1:
+                return f"{key} must be in [0, 1) (the chance that a feature is absent), got {number:g}"
+        elif key in _ABOVE:
+            low, strict = _ABOVE[key]
+            if number < low or (strict and number == low):
+                return f"{key} must be {'>' if strict else '>='} {low:g}, got {number:g}"
+        elif whole and (number < _AT_LEAST.get(key, 1) or not float(number).is_integer()):
+            return f"{key} must be a whole number >= {_AT_LEAST.get(key, 1)}, got {number:g}"
+    return None
 
 
 def _type_problem(default, value) -> str | None:
