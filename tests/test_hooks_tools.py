@@ -132,6 +132,17 @@ def test_ablating_every_neuron_leaves_the_residual_and_the_bias():
     assert out == [[xi + b for xi, b in zip(row, bias)] for row in x.tolist()]
 
 
+def test_the_chosen_neurons_may_be_any_iterable_and_stay_chosen_for_every_call():
+    block = nn.MLPBlock(2, 3, seed=0)
+    x = tg.randn(2, seed=1)
+    block.neuron_mask = tg.tensor([0.0, 1.0, 0.0])
+    expected = block(x).tolist()
+    block.neuron_mask = None
+    with ablate(block, "act", (j for j in (0, 2))):
+        assert block(x).tolist() == expected
+        assert block(x).tolist() == expected, "a generator is read once, not used up by the first call"
+
+
 def test_ablation_refuses_a_neuron_that_does_not_exist():
     block = nn.MLPBlock(2, 3, seed=0)
     with ablate(block, "act", [3]):

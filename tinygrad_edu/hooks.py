@@ -112,6 +112,13 @@ def _detached(value):
     return value
 
 
+def _chosen(neurons):
+    """The neuron indices as a list, read once (a generator would be empty on the second call)."""
+    if neurons is None or isinstance(neurons, int):
+        return neurons
+    return list(neurons)
+
+
 def _neuron_mask(module_name: str, size: int, neurons) -> list[float] | None:
     """1 for the neurons kept, 0 for those chosen (None: all chosen)."""
     if neurons is None:
@@ -161,11 +168,15 @@ def ablate(model: Module, name, neurons: Iterable[int] | int | None = None, *, m
     """
     module = module_at(model, name)
     where = f"ablate({name if isinstance(name, str) else type(module).__name__})"
+    neurons = _chosen(neurons)
     if mean_over is None:
         def zero(module, args, output):
             return _replace_neurons(output, output * 0.0, neurons, where)
         return module.register_forward_hook(zero)
-    path = name if isinstance(name, str) else next(p for p, m in model.named_modules() if m is module)
+    path = name if isinstance(name, str) else next((p for p, m in model.named_modules() if m is module), None)
+    if path is None:
+        raise ValueError(f"{where}: mean_over runs the model, but this module is not part of "
+                         f"{type(model).__name__}")
     with tg.no_grad():
         _, cache = run_with_cache(model, mean_over, names=[path])
     activations = cache[path]
@@ -188,6 +199,7 @@ def patch(model: Module, name, source: Tensor, neurons: Iterable[int] | int | No
     """
     module = module_at(model, name)
     where = f"patch({name if isinstance(name, str) else type(module).__name__})"
+    neurons = _chosen(neurons)
     if not isinstance(source, Tensor):
         source = tg.tensor(source)
     source = source.detach()
