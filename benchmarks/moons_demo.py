@@ -166,19 +166,23 @@ def render(moons: dict, console) -> None:
 
     table = Table(title=f"micrograd's demo: two moons, MLP 2-16-16-1, hinge loss, {moons['steps']} full-batch "
                         "SGD steps on 100 points", title_justify="left")
-    columns = ("implementation", "median ms/step", "steps timed", "speed-up over micrograd",
-               f"{moons['steps']} steps", "accuracy", f"loss after {moons['check_steps']} steps")
+    columns = ("implementation", "median ms/step", "steps", "speed-up", f"{moons['steps']} steps", "accuracy",
+               f"loss, step {moons['check_steps']}")
     for column in columns:
         table.add_column(column, justify="left" if column == "implementation" else "right")
     entries = moons["results"]
     micrograd = entries.get("micrograd", {})
     skipped = [f"{e['label']}: {e['skipped']}" for e in entries.values() if "skipped" in e]
     if skipped:
-        table.caption, table.caption_justify = "Not run: " + "; ".join(skipped), "left"
+        table.caption = "Not run: " + "; ".join(skipped)
+    if "median_ms" in micrograd:
+        table.caption = (table.caption + "\n" if table.caption else "") + \
+            f"speed-up: micrograd's median ms/step ÷ this one's; micrograd's {moons['steps']} steps are estimated"
+    table.caption_justify = "left"
     for entry in entries.values():
         if "skipped" in entry:
             continue
-        loss = f"{entry['losses'][-1]:.12f} " + ("[green]✓[/]" if entry["agrees"] else "[red]✗ differs[/]")
+        loss = f"{entry['losses'][-1]:.10f} " + ("[green]✓[/]" if entry["agrees"] else "[red]✗ differs[/]")
         if "median_ms" not in entry:
             table.add_row(entry["label"], "[red]not timed[/]", "", "", "", "", loss)
             continue
