@@ -48,6 +48,11 @@ have PyTorch's names, so a TransformerBlock's are renamed on the way across:
 
 A model made of these parts (a token embedding, a Sequential of TransformerBlocks, a LayerNorm ...)
 converts part by part, so its state dict loads into a torch model of the same parts, and back.
+
+A stock ``torch.nn.TransformerEncoderLayer`` (pre-norm, batch first) converts too, and matches when it is
+called with a causal mask. One trap there: built with the module ``GELU(approximate="tanh")``, PyTorch's
+fused path (eval mode, no gradients) runs the exact GELU instead, so only its slow path matches;
+`TorchTransformerBlock` passes its activation as a function and has no such split.
 """
 from __future__ import annotations
 
