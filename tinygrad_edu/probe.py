@@ -31,7 +31,7 @@ import tinygrad_edu as tg
 from tinygrad_edu.hooks import ablate, patch, run_with_cache
 
 __all__ = ["Subject", "hand_built_subject", "fact_store_subject", "transformer_subject", "probe",
-           "FIRING_FRACTION", "NOTHING"]
+           "default_target", "FIRING_FRACTION", "NOTHING"]
 
 FIRING_FRACTION = 0.25      # a neuron fires above this fraction of its peak over the subject's inputs
 NOTHING = "nothing"         # the answer when no sport scores above one half
@@ -85,9 +85,6 @@ class Subject:
     def ask(self, phrases: list[str]) -> list[dict]:
         with tg.no_grad():
             return self.answers(self.model(self.encode(phrases)))
-
-    def neuron_count(self) -> int:
-        return len(self.run([self.candidates[0]])[1][0])
 
 
 def _sport_answer(scores: dict) -> dict:
