@@ -15,6 +15,8 @@ from tinygrad_edu import cli
 from tinygrad_edu.exercises import EXERCISES
 from tinygrad_edu.exercises.workspace import RESULTS_FILE, solution_text, stub_text
 
+EX = {ex.slug: ex for ex in EXERCISES}
+
 PACKAGE = Path(tg.__file__).parent / "exercises"
 
 
@@ -67,28 +69,29 @@ def test_start_never_overwrites_and_says_so(workspace, capsys):
 
 
 def test_reset_asks_and_without_an_answer_says_how(workspace, capsys, monkeypatch):
-    mine = workspace / "ex02_mul.py"
+    mine = workspace / EX["mul"].filename
     mine.write_text("# my work\n", encoding="utf-8")
+    number = str(EX["mul"].number)
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))            # no one to answer
-    code, out, err = run(capsys, "exercise", "start", str(workspace), "--reset", "2")
+    code, out, err = run(capsys, "exercise", "start", str(workspace), "--reset", number)
     assert code == 1 and "--yes" in err and "not reset" in err
     assert mine.read_text(encoding="utf-8") == "# my work\n"
     monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
-    code, out, _ = run(capsys, "exercise", "start", str(workspace), "--reset", "2")
+    code, out, _ = run(capsys, "exercise", "start", str(workspace), "--reset", number)
     assert code == 0 and "kept" in out and mine.read_text(encoding="utf-8") == "# my work\n"
     monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
-    code, out, _ = run(capsys, "exercise", "start", str(workspace), "--reset", "2")
+    code, out, _ = run(capsys, "exercise", "start", str(workspace), "--reset", number)
     assert code == 0 and "fresh stub" in out
-    assert mine.read_text(encoding="utf-8") == stub_text(EXERCISES[1])
-    assert (workspace / "ex02_mul.py.bak").read_text(encoding="utf-8") == "# my work\n"
+    assert mine.read_text(encoding="utf-8") == stub_text(EX["mul"])
+    assert (workspace / (EX["mul"].filename + ".bak")).read_text(encoding="utf-8") == "# my work\n"
 
 
 def test_reset_with_yes_does_not_ask(workspace, capsys, monkeypatch):
-    mine = workspace / "ex03_exp_log.py"
+    mine = workspace / EX["exp_log"].filename
     mine.write_text("# my work\n", encoding="utf-8")
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    code, out, _ = run(capsys, "exercise", "start", str(workspace), "--reset", "3", "--yes")
-    assert code == 0 and mine.read_text(encoding="utf-8") == stub_text(EXERCISES[2])
+    code, out, _ = run(capsys, "exercise", "start", str(workspace), "--reset", str(EX["exp_log"].number), "--yes")
+    assert code == 0 and mine.read_text(encoding="utf-8") == stub_text(EX["exp_log"])
 
 
 def test_list_shows_every_exercise_in_lesson_order(tmp_path, capsys, monkeypatch):
@@ -109,35 +112,39 @@ def test_check_on_fresh_stubs_reports_not_started_and_exits_1(workspace, capsys)
 
 
 def test_check_a_few_exercises_and_list_remembers_them(workspace, capsys):
-    for number in (1, 4):
-        shutil.copy(PACKAGE / "solutions" / EXERCISES[number - 1].filename, workspace)
-    (workspace / "ex02_mul.py").write_text("def oops(:\n", encoding="utf-8")
-    code, out, _ = run(capsys, "exercise", "check", "1", "2", "4", "--dir", str(workspace), "--width", "160")
+    good, broken, untouched = EX["strides"], EX["mul"], EX["exp_log"]
+    for ex in (good, EX["unbroadcast"]):
+        shutil.copy(PACKAGE / "solutions" / ex.filename, workspace)
+    (workspace / broken.filename).write_text("def oops(:\n", encoding="utf-8")
+    numbers = [str(ex.number) for ex in (good, broken, EX["unbroadcast"])]
+    code, out, _ = run(capsys, "exercise", "check", *numbers, "--dir", str(workspace), "--width", "160")
     assert code == 1
     assert "2 of 3 passed" in out and "1 failed" in out and "is not valid Python" in out
     assert (workspace / RESULTS_FILE).exists()
     code, out, _ = run(capsys, "exercise", "list", "--dir", str(workspace), "--width", "160")
     lines = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") > 4}
-    assert "passed" in lines["1"] and "failed" in lines["2"] and "passed" in lines["4"]
-    assert "not started" in lines["3"]
-    (workspace / "ex01_strides.py").write_text(solution_text(EXERCISES[0]) + "\n# more\n", encoding="utf-8")
+    assert "passed" in lines[str(good.number)] and "failed" in lines[str(broken.number)]
+    assert "passed" in lines[str(EX["unbroadcast"].number)] and "not started" in lines[str(untouched.number)]
+    (workspace / good.filename).write_text(solution_text(good) + "\n# more\n", encoding="utf-8")
     code, out, _ = run(capsys, "exercise", "list", "--dir", str(workspace), "--width", "160")
     assert "edited since last check (passed)" in out
 
 
 def test_check_json_for_graders(workspace, capsys):
-    shutil.copy(PACKAGE / "solutions" / "ex01_strides.py", workspace)
-    (workspace / "ex04_unbroadcast.py").write_text("import no_such_module_here\n", encoding="utf-8")
-    code, out, _ = run(capsys, "exercise", "check", "1", "3", "4", "--dir", str(workspace), "--json")
+    good, untouched, broken = EX["strides"], EX["exp_log"], EX["unbroadcast"]
+    shutil.copy(PACKAGE / "solutions" / good.filename, workspace)
+    (workspace / broken.filename).write_text("import no_such_module_here\n", encoding="utf-8")
+    numbers = [str(ex.number) for ex in (good, untouched, broken)]
+    code, out, _ = run(capsys, "exercise", "check", *numbers, "--dir", str(workspace), "--json")
     assert code == 1
     report = json.loads(out)
     assert report["backends"] == ["python", "numpy"] and report["total"] == 3 and not report["all_passed"]
-    rows = {row["number"]: row for row in report["exercises"]}
-    assert rows[1]["status"] == "passed" and rows[1]["checks_passed"] == rows[1]["checks"]
-    assert rows[3]["status"] == "not started" and rows[3]["kind"] == "not-implemented"
-    assert rows[4]["status"] == "failed" and rows[4]["kind"] == "load-error"
-    assert "no_such_module_here" in rows[4]["failure"]
-    assert set(rows[1]) >= {"title", "lesson", "file", "failure", "hint", "steps", "seconds"}
+    rows = {row["slug"]: row for row in report["exercises"]}
+    assert rows["strides"]["status"] == "passed" and rows["strides"]["checks_passed"] == rows["strides"]["checks"]
+    assert rows["exp_log"]["status"] == "not started" and rows["exp_log"]["kind"] == "not-implemented"
+    assert rows["unbroadcast"]["status"] == "failed" and rows["unbroadcast"]["kind"] == "load-error"
+    assert "no_such_module_here" in rows["unbroadcast"]["failure"]
+    assert set(rows["strides"]) >= {"number", "title", "lesson", "file", "failure", "hint", "steps", "seconds"}
 
 
 def test_solutions_pass_every_check_and_exit_0(tmp_path, capsys):
@@ -155,22 +162,24 @@ def test_solutions_pass_every_check_and_exit_0(tmp_path, capsys):
 def test_solutions_never_overwrite_a_different_file(tmp_path, capsys):
     folder = tmp_path / "solutions"
     folder.mkdir()
-    (folder / "ex02_mul.py").write_text("# mine\n", encoding="utf-8")
+    mine = folder / EX["mul"].filename
+    mine.write_text("# mine\n", encoding="utf-8")
     code, out, _ = run(capsys, "exercise", "solutions", str(folder), "--width", "200")
-    assert code == 0 and "not overwritten: ex02_mul.py" in out
-    assert (folder / "ex02_mul.py").read_text(encoding="utf-8") == "# mine\n"
+    assert code == 0 and f"not overwritten: {mine.name}" in out
+    assert mine.read_text(encoding="utf-8") == "# mine\n"
 
 
 def test_trace_steps_through_the_student_s_own_op(tmp_path, capsys):
-    shutil.copy(PACKAGE / "solutions" / "ex02_mul.py", tmp_path)
-    code, out, _ = run(capsys, "exercise", "check", "--trace", "2", "--dir", str(tmp_path), "--width", "100")
+    shutil.copy(PACKAGE / "solutions" / EX["mul"].filename, tmp_path)
+    code, out, _ = run(capsys, "exercise", "check", "--trace", str(EX["mul"].number), "--dir", str(tmp_path),
+                       "--width", "100")
     assert code == 0
     assert "Mul" in out and "forward" in out and "backward" in out
     assert "x" in out and "w" in out
 
 
 def test_trace_of_a_stub_says_it_is_not_written_yet(workspace, capsys):
-    code, _, err = run(capsys, "exercise", "check", "--trace", "2", "--dir", str(workspace))
+    code, _, err = run(capsys, "exercise", "check", "--trace", str(EX["mul"].number), "--dir", str(workspace))
     assert code == 1 and "not written yet" in err
 
 
@@ -181,7 +190,7 @@ def test_trace_of_a_stub_says_it_is_not_written_yet(workspace, capsys):
     (["exercise", "check", "two"], "expected an exercise number"),
     (["exercise", "start", "--reset", "0"], "there is no exercise 0"),
     (["exercise", "check", "--trace", "2", "3"], "--trace N runs one exercise"),
-    (["exercise", "check", "--trace", "1"], "has no example to trace"),
+    (["exercise", "check", "--trace", str(EX["strides"].number)], "has no example to trace"),
     (["exercise", "check", "--timeout", "-1"], "positive number of seconds"),
     (["exercise", "check", "--dir", "/no/such/folder"], "no workspace at /no/such/folder"),
     (["exercise", "list", "--backend", "cuda"], "invalid choice: 'cuda'"),
@@ -194,12 +203,13 @@ def test_bad_arguments_print_usage_and_exit_2(argv, words, capsys, tmp_path, mon
 
 
 def test_backend_and_export_work_after_the_action_too(tmp_path, capsys):
-    shutil.copy(PACKAGE / "solutions" / "ex01_strides.py", tmp_path)
+    shutil.copy(PACKAGE / "solutions" / EX["strides"].filename, tmp_path)
+    number = str(EX["strides"].number)
     export = tmp_path / "report.txt"
-    code, out, _ = run(capsys, "exercise", "check", "1", "--dir", str(tmp_path), "--backend", "numpy",
+    code, out, _ = run(capsys, "exercise", "check", number, "--dir", str(tmp_path), "--backend", "numpy",
                        "--export", str(export), "--width", "120")
     assert code == 0 and "backends: numpy" in out
     assert "1 of 1 passed" in export.read_text(encoding="utf-8")
-    code, out, _ = run(capsys, "exercise", "--backend", "numpy", "check", "1", "--dir", str(tmp_path),
+    code, out, _ = run(capsys, "exercise", "--backend", "numpy", "check", number, "--dir", str(tmp_path),
                        "--width", "120")
     assert code == 0 and "backends: numpy" in out

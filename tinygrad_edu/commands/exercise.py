@@ -171,7 +171,7 @@ def _default_dir() -> str:
 
 # ---- start -----------------------------------------------------------------------------------------------
 def run_start(args) -> int:
-    from ..exercises.course import find
+    from ..exercises.course import EXERCISES, find
     from ..exercises.workspace import reset, start
 
     console = _console(args)
@@ -215,7 +215,7 @@ def run_start(args) -> int:
     elif kept:
         _say(console, f"kept {len(kept)} file(s) already there (not overwritten): {', '.join(kept)}")
     where = "" if args.dir == _default_dir() else f" --dir {folder}"
-    _say(console, f"\nNext: open {folder / 'ex01_strides.py'}, replace each `raise NotImplementedError` with your "
+    _say(console, f"\nNext: open {folder / EXERCISES[0].filename}, replace each `raise NotImplementedError` with your "
                   f"code, then run\n  tinygrad-edu exercise check 1{where}\n"
                   f"(tinygrad-edu exercise list shows all {len(done) - 1}; "
                   f"start {args.dir} --reset N restores one stub)")

@@ -91,7 +91,7 @@ class Context:
     notes: list[str] = field(default_factory=list)
 
     def where(self, error: BaseException) -> str:
-        """`` (ex02_mul.py line 31: return grad @ y)`` for the deepest frame of ``error`` in the student's
+        """`` (ex01_mul.py line 31: return grad @ y)`` for the deepest frame of ``error`` in the student's
         file, or ``""`` when the error did not pass through it."""
         found = None
         for frame in traceback.extract_tb(error.__traceback__):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from .checking import Exercise
-from .checks import (ex01_strides, ex02_mul, ex03_exp_log, ex04_unbroadcast, ex05_sum_dim, ex06_backward_walk,
-                     ex07_matmul, ex08_relu, ex09_modules, ex10_michael_jordan, ex11_optimizers, ex12_superposition,
-                     ex13_silu, ex14_softmax_ce)
+from .checks import (ex01_mul, ex02_exp_log, ex03_unbroadcast, ex04_sum_dim, ex05_matmul, ex06_backward_walk, ex07_relu,
+                     ex08_modules, ex09_michael_jordan, ex10_optimizers, ex11_superposition, ex12_softmax_ce,
+                     ex13_strides, ex14_silu)
 
 EXERCISES: list[Exercise] = [module.EXERCISE for module in (
-    ex01_strides, ex02_mul, ex03_exp_log, ex04_unbroadcast, ex05_sum_dim, ex06_backward_walk, ex07_matmul,
-    ex08_relu, ex09_modules, ex10_michael_jordan, ex11_optimizers, ex12_superposition, ex13_silu,
-    ex14_softmax_ce)]
+    ex01_mul, ex02_exp_log, ex03_unbroadcast, ex04_sum_dim, ex05_matmul, ex06_backward_walk, ex07_relu, ex08_modules,
+    ex09_michael_jordan, ex10_optimizers, ex11_superposition, ex12_softmax_ce, ex13_strides, ex14_silu)]
 
 
 def find(number: int) -> Exercise:

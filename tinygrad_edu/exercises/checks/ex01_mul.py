@@ -1,4 +1,4 @@
-"""Exercise 2 · Mul backward: z = x ⊙ y gives ∂L/∂x = ∂L/∂z ⊙ y and ∂L/∂y = ∂L/∂z ⊙ x."""
+"""Exercise 1 · Mul backward: z = x ⊙ y gives ∂L/∂x = ∂L/∂z ⊙ y and ∂L/∂y = ∂L/∂z ⊙ x."""
 from __future__ import annotations
 
 import tinygrad_edu as tg
@@ -41,7 +41,7 @@ def trace(module):
 
 
 EXERCISE = Exercise(
-    number=2, slug="mul", title="Mul backward", lesson=2,
+    number=1, slug="mul", title="Mul backward", lesson=2,
     task="class Mul(Function): z = x ⊙ y, forward and backward",
     steps=op_steps("Mul", ("x", "y"), smoke=_smoke, cases=_cases, reference=lambda x, y: x * y),
     hint="∂L/∂x = ∂L/∂z ⊙ y and ∂L/∂y = ∂L/∂z ⊙ x: save x and y in forward, multiply in backward",

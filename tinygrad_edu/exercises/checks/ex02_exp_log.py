@@ -1,4 +1,4 @@
-"""Exercise 3 · Exp and Log backward: d/dx eˣ = eˣ (the output itself) and d/dx ln x = 1/x."""
+"""Exercise 2 · Exp and Log backward: d/dx eˣ = eˣ (the output itself) and d/dx ln x = 1/x."""
 from __future__ import annotations
 
 import math
@@ -65,7 +65,7 @@ def trace(module):
 
 
 EXERCISE = Exercise(
-    number=3, slug="exp_log", title="Exp and Log backward", lesson=2,
+    number=2, slug="exp_log", title="Exp and Log backward", lesson=2,
     task="class Exp(Function) and class Log(Function): forward and backward",
     steps=(op_steps("Exp", ("x",), smoke=_smoke_exp, cases=_cases(-3.0, 3.0), reference=lambda x: x.exp())
            + op_steps("Log", ("x",), smoke=_smoke_log, cases=_cases(0.1, 3.0), reference=lambda x: x.log())),

@@ -1,4 +1,4 @@
-"""Exercise 4 · Summing a broadcast gradient back to its input's shape (what autograd does for every op)."""
+"""Exercise 3 · Summing a broadcast gradient back to its input's shape (what autograd does for every op)."""
 from __future__ import annotations
 
 import tinygrad_edu as tg
@@ -93,7 +93,7 @@ def diagnose(module, ctx):
 
 
 EXERCISE = Exercise(
-    number=4, slug="unbroadcast", title="Sum a broadcast gradient back", lesson=2,
+    number=3, slug="unbroadcast", title="Sum a broadcast gradient back", lesson=2,
     task="sum_to_shape(grad, shape): undo broadcasting in a gradient",
     steps=[Step("returns a backend array", first_call),
            Step("equals the gradient autograd gives an expanded input", values)],

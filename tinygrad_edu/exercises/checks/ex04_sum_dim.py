@@ -1,4 +1,4 @@
-"""Exercise 5 · Sum over a dim (with keepdim) backward: every summed element receives the whole gradient."""
+"""Exercise 4 · Sum over a dim (with keepdim) backward: every summed element receives the whole gradient."""
 from __future__ import annotations
 
 import tinygrad_edu as tg
@@ -61,7 +61,7 @@ def trace(module):
 
 
 EXERCISE = Exercise(
-    number=5, slug="sum_dim", title="Sum over a dim backward", lesson=2,
+    number=4, slug="sum_dim", title="Sum over a dim backward", lesson=2,
     task="class Sum(Function): z = Σ over one axis of x, keepdim or not",
     steps=op_steps("Sum", ("x",), options=("dim", "keepdim"), smoke=_smoke, cases=_cases,
                    reference=lambda x, dim, keepdim: x.sum(dim, keepdim=keepdim)),

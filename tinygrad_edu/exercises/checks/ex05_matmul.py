@@ -1,4 +1,4 @@
-"""Exercise 7 · MatMul backward: the shapes say where the transposes go."""
+"""Exercise 5 · MatMul backward: the shapes say where the transposes go."""
 from __future__ import annotations
 
 import tinygrad_edu as tg
@@ -62,7 +62,7 @@ def trace(module):
 
 
 EXERCISE = Exercise(
-    number=7, slug="matmul", title="MatMul backward", lesson=3,
+    number=5, slug="matmul", title="MatMul backward", lesson=2,
     task="class MatMul(Function): Z = X @ Y for matrices, the transposes found by shape",
     steps=op_steps("MatMul", ("X", "Y"), smoke=_smoke, cases=_cases, reference=lambda X, Y: X @ Y),
     hint="∂L/∂X = ∂L/∂Z @ Yᵀ and ∂L/∂Y = Xᵀ @ ∂L/∂Z: write down the shapes and there is only one way to "

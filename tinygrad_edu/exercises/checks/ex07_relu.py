@@ -1,4 +1,4 @@
-"""Exercise 8 · ReLU and the kink: the gradient passes where x > 0, and relu'(0) = 0 by convention."""
+"""Exercise 7 · ReLU and the kink: the gradient passes where x > 0, and relu'(0) = 0 by convention."""
 from __future__ import annotations
 
 import tinygrad_edu as tg
@@ -58,7 +58,7 @@ def trace(module):
 
 
 EXERCISE = Exercise(
-    number=8, slug="relu", title="ReLU and the kink", lesson=3,
+    number=7, slug="relu", title="ReLU and the kink", lesson=3,
     task="class ReLU(Function): z = max(x, 0), with relu'(0) = 0",
     steps=op_steps("ReLU", ("x",), smoke=_smoke, cases=_cases, reference=lambda x: x.relu(),
                    extra=[Step("relu'(0) = 0, exactly", kink)]),

@@ -1,4 +1,4 @@
-"""Exercise 9 · Linear and the MLP block as Modules, built from ops (no backward to write)."""
+"""Exercise 8 · Linear and the MLP block as Modules, built from ops (no backward to write)."""
 from __future__ import annotations
 
 import math
@@ -143,7 +143,7 @@ def trace(module):
 
 
 EXERCISE = Exercise(
-    number=9, slug="modules", title="Linear and the MLP block as Modules", lesson=3,
+    number=8, slug="modules", title="Linear and the MLP block as Modules", lesson=3,
     task="class Linear(nn.Module) and class MLPBlock(nn.Module): x + down(relu(up(x)))",
     steps=[Step("Linear's parameters: weight (out, in), bias (out,), initialised", linear_parameters),
            Step("Linear's output and gradients equal nn.Linear's", linear_forward),

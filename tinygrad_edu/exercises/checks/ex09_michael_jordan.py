@@ -1,4 +1,4 @@
-"""Exercise 10 · The Michael Jordan neuron by hand: an AND gate with a margin, checked in high dimension."""
+"""Exercise 9 · The Michael Jordan neuron by hand: an AND gate with a margin, checked in high dimension."""
 from __future__ import annotations
 
 import functools
@@ -148,7 +148,7 @@ def trace(module):
 
 
 EXERCISE = Exercise(
-    number=10, slug="michael_jordan", title="The Michael Jordan neuron by hand", lesson=4,
+    number=9, slug="michael_jordan", title="The Michael Jordan neuron by hand", lesson=4,
     task="fact_neuron(M, J, B): W_up row, bias with a margin, W_down column",
     steps=[Step("returns a row, a bias and a column", first_call),
            Step("an AND gate on orthonormal directions", orthonormal),

@@ -1,4 +1,4 @@
-"""Exercise 11 · An optimizer step: SGD with momentum, then Adam, as subclasses of optim.Optimizer."""
+"""Exercise 10 · An optimizer step: SGD with momentum, then Adam, as subclasses of optim.Optimizer."""
 from __future__ import annotations
 
 import math
@@ -169,7 +169,7 @@ def trace(module):
 
 
 EXERCISE = Exercise(
-    number=11, slug="optimizers", title="An optimizer step: SGD with momentum, Adam", lesson=5,
+    number=10, slug="optimizers", title="An optimizer step: SGD with momentum, Adam", lesson=5,
     task="SGD.update (with momentum) and Adam.update, subclasses of optim.Optimizer",
     steps=[Step("SGD without momentum equals optim.SGD", sgd_plain),
            Step("SGD with momentum 0.9 equals optim.SGD", sgd_momentum),

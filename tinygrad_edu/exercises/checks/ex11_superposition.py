@@ -1,4 +1,4 @@
-"""Exercise 12 · A superposition experiment: at which sparsity do two features share one dimension?"""
+"""Exercise 11 · A superposition experiment: at which sparsity do two features share one dimension?"""
 from __future__ import annotations
 
 import functools
@@ -95,7 +95,7 @@ def antipodal(module, ctx):
 
 @functools.lru_cache(maxsize=None)
 def _expected(backend: str):
-    from ..solutions import ex12_superposition as reference
+    from ..solutions import ex11_superposition as reference
     with tg.use_backend(backend):
         return reference.first_antipodal_sparsity(list(GRID), seed=SEED)
 
@@ -143,7 +143,7 @@ def trace(module):
 
 
 EXERCISE = Exercise(
-    number=12, slug="superposition", title="A superposition experiment", lesson=6,
+    number=11, slug="superposition", title="A superposition experiment", lesson=7,
     task="reconstruct, antipodal_pairs, first_antipodal_sparsity: two features in one dimension",
     steps=[Step("reconstruct's value and gradients equal the toy model's", reconstruct),
            Step("antipodal_pairs on known matrices", antipodal),

@@ -1,4 +1,4 @@
-"""Exercise 14 · A stable softmax and cross-entropy, composed from primitives (no backward to write)."""
+"""Exercise 12 · A stable softmax and cross-entropy, composed from primitives (no backward to write)."""
 from __future__ import annotations
 
 import math
@@ -157,7 +157,7 @@ def trace(module):
 
 
 EXERCISE = Exercise(
-    number=14, slug="softmax_ce", title="A stable softmax and cross-entropy", lesson=9,
+    number=12, slug="softmax_ce", title="A stable softmax and cross-entropy", lesson=8,
     task="softmax, log_softmax and cross_entropy from Tensor ops, finite at logits of 1000",
     steps=[Step("softmax's value and gradient equal F.softmax's", softmax),
            Step("log_softmax's value and gradient equal F.log_softmax's", log_softmax),

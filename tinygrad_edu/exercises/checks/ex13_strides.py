@@ -1,4 +1,4 @@
-"""Exercise 1 · Strides: where a shape finds its numbers, and how a permute moves no data."""
+"""Exercise 13 · Strides: where a shape finds its numbers, and how a permute moves no data."""
 from __future__ import annotations
 
 import tinygrad_edu as tg
@@ -87,7 +87,7 @@ def diagnose(module, ctx):
 
 
 EXERCISE = Exercise(
-    number=1, slug="strides", title="Strides and permuted views", lesson=1,
+    number=13, slug="strides", title="Strides and permuted views", lesson=9,
     task="row_major_strides(shape) and permuted(shape, strides, order)",
     steps=[Step("row_major_strides equals a fresh tensor's strides", row_major),
            Step("permuted equals t.permute(order)'s shape and strides", permuted)],

@@ -1,4 +1,4 @@
-"""Exercise 13 · SiLU as a primitive op of your own: z = x·σ(x), stated, checked and traced."""
+"""Exercise 14 · SiLU as a primitive op of your own: z = x·σ(x), stated, checked and traced."""
 from __future__ import annotations
 
 import math
@@ -46,7 +46,7 @@ def trace(module):
 
 
 EXERCISE = Exercise(
-    number=13, slug="silu", title="SiLU as a primitive op", lesson=7,
+    number=14, slug="silu", title="SiLU as a primitive op", lesson=10,
     task="class SiLU(Function): z = x·σ(x), with formula and derivative for the trace",
     steps=op_steps("SiLU", ("x",), smoke=_smoke, cases=_cases, reference=lambda x: x * x.sigmoid()),
     hint="∂L/∂x = ∂L/∂z ⊙ σ(x)(1 + x(1 − σ(x))): save x (or σ(x)) in forward",

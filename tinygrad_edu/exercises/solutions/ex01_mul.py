@@ -1,4 +1,4 @@
-"""Exercise 2 · Mul backward, a reference solution.
+"""Exercise 1 · Mul backward, a reference solution.
 
 z = x ⊙ y, so ∂L/∂x = ∂L/∂z ⊙ y and ∂L/∂y = ∂L/∂z ⊙ x.
 """

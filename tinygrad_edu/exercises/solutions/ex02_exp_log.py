@@ -1,4 +1,4 @@
-"""Exercise 3 · Exp and Log backward, a reference solution.
+"""Exercise 2 · Exp and Log backward, a reference solution.
 
 Exp: ∂L/∂x = ∂L/∂z ⊙ z (z = eˣ is saved).  Log: ∂L/∂x = ∂L/∂z / x.
 """

@@ -1,4 +1,4 @@
-"""Exercise 4 · Sum a broadcast gradient back, a reference solution."""
+"""Exercise 3 · Sum a broadcast gradient back, a reference solution."""
 
 
 def sum_to_shape(grad, shape: tuple):

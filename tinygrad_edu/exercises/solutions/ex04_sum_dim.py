@@ -1,4 +1,4 @@
-"""Exercise 5 · Sum over a dim backward, a reference solution."""
+"""Exercise 4 · Sum over a dim backward, a reference solution."""
 from tinygrad_edu import Function
 
 

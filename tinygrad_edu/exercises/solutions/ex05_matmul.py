@@ -1,4 +1,4 @@
-"""Exercise 7 · MatMul backward, a reference solution: ∂L/∂X = ∂L/∂Z @ Yᵀ, ∂L/∂Y = Xᵀ @ ∂L/∂Z."""
+"""Exercise 5 · MatMul backward, a reference solution: ∂L/∂X = ∂L/∂Z @ Yᵀ, ∂L/∂Y = Xᵀ @ ∂L/∂Z."""
 from tinygrad_edu import Function
 
 

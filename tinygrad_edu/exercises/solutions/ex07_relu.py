@@ -1,4 +1,4 @@
-"""Exercise 8 · ReLU and the kink, a reference solution: ∂L/∂x = ∂L/∂z ⊙ [x > 0], so relu'(0) = 0."""
+"""Exercise 7 · ReLU and the kink, a reference solution: ∂L/∂x = ∂L/∂z ⊙ [x > 0], so relu'(0) = 0."""
 from tinygrad_edu import Function
 
 

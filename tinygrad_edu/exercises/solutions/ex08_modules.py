@@ -1,4 +1,4 @@
-"""Exercise 9 · Linear and the MLP block as Modules, a reference solution."""
+"""Exercise 8 · Linear and the MLP block as Modules, a reference solution."""
 import math
 
 import tinygrad_edu as tg

@@ -1,9 +1,8 @@
-"""Exercise 10 · The Michael Jordan neuron by hand, a reference solution.
+"""Exercise 9 · The Michael Jordan neuron by hand, a reference solution.
 
 Row M + J asks "Michael AND Jordan?"; the bias −1.5 sits halfway between one name (1) and both (2), so
 either side has a margin of 0.5; the pair gives h = 0.5, so the column 2B adds exactly one B.
 """
-import tinygrad_edu as tg
 
 
 def fact_neuron(michael, jordan, basketball):

@@ -1,4 +1,4 @@
-"""Exercise 11 · An optimizer step: SGD with momentum, then Adam; a reference solution."""
+"""Exercise 10 · An optimizer step: SGD with momentum, then Adam; a reference solution."""
 from tinygrad_edu import optim
 
 

@@ -1,4 +1,4 @@
-"""Exercise 12 · A superposition experiment, a reference solution."""
+"""Exercise 11 · A superposition experiment, a reference solution."""
 import math
 
 import tinygrad_edu as tg

@@ -1,4 +1,4 @@
-"""Exercise 14 · A stable softmax and cross-entropy, a reference solution."""
+"""Exercise 12 · A stable softmax and cross-entropy, a reference solution."""
 import tinygrad_edu as tg
 import tinygrad_edu.functional as F
 

@@ -1,4 +1,4 @@
-"""Exercise 1 · Strides and permuted views, a reference solution."""
+"""Exercise 13 · Strides and permuted views, a reference solution."""
 
 
 def row_major_strides(shape: tuple) -> tuple:

@@ -1,4 +1,4 @@
-"""Exercise 13 · SiLU as a primitive op, a reference solution."""
+"""Exercise 14 · SiLU as a primitive op, a reference solution."""
 from tinygrad_edu import Function
 
 

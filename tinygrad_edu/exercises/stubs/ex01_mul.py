@@ -1,4 +1,4 @@
-"""Exercise 2 · Mul backward                                     lesson 2 · Autograd from scratch
+"""Exercise 1 · Mul backward                                        lesson 2 · Autograd from scratch
 
 Write `class Mul(Function)`: the elementwise product z = x ⊙ y, its forward and its backward.
 
@@ -19,8 +19,8 @@ Hints
     - `derivative` states the same math for the trace, one clause per input, written like `formula`:
       "∂L/∂{x} = ...;  ∂L/∂{y} = ...".
 
-Read    lesson 2, "Reading ops.py"              tinygrad-edu tutorial 2
-Check   tinygrad-edu exercise check 2           (--trace 2 steps through your op)
+Read    lesson 2, "Reading ops.py"                 tinygrad-edu tutorial autograd
+Check   tinygrad-edu exercise check 1           (--trace 1 steps through your op)
 """
 from tinygrad_edu import Function
 
@@ -32,11 +32,11 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        raise NotImplementedError("exercise 2: write Mul.forward")
+        raise NotImplementedError("exercise 1: write Mul.forward")
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError("exercise 2: write Mul.backward")
+        raise NotImplementedError("exercise 1: write Mul.backward")
 
 
 if __name__ == "__main__":          # try it: python ex02_mul.py

@@ -1,4 +1,4 @@
-"""Exercise 3 · Exp and Log backward                             lesson 2 · Autograd from scratch
+"""Exercise 2 · Exp and Log backward                                lesson 2 · Autograd from scratch
 
 Write `class Exp(Function)` and `class Log(Function)`: forward and backward of z = eˣ and z = ln x.
 
@@ -16,8 +16,9 @@ Hints
     - Log: save x; the gradient is grad divided by it.
     - `derivative` states the math for the trace, e.g. "∂L/∂{x} = ...", with {z} for the output.
 
-Read    lesson 2, "Reading ops.py" (tinygrad_edu/ops.py holds the framework's own versions: try first!)
-Check   tinygrad-edu exercise check 3           (--trace 3 steps through log(exp(x)))
+Read    lesson 2, "Reading ops.py" (tinygrad-edu tutorial autograd); tinygrad_edu/ops.py has the
+        framework's own versions: try first!
+Check   tinygrad-edu exercise check 2           (--trace 2 steps through log(exp(x)))
 """
 from tinygrad_edu import Function
 
@@ -29,11 +30,11 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        raise NotImplementedError("exercise 3: write Exp.forward")
+        raise NotImplementedError("exercise 2: write Exp.forward")
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError("exercise 3: write Exp.backward")
+        raise NotImplementedError("exercise 2: write Exp.backward")
 
 
 class Log(Function):
@@ -43,11 +44,11 @@ class Log(Function):
 
     @staticmethod
     def forward(ctx, x):
-        raise NotImplementedError("exercise 3: write Log.forward")
+        raise NotImplementedError("exercise 2: write Log.forward")
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError("exercise 3: write Log.backward")
+        raise NotImplementedError("exercise 2: write Log.backward")
 
 
 if __name__ == "__main__":          # try it: python ex03_exp_log.py

@@ -1,4 +1,4 @@
-"""Exercise 4 · Sum a broadcast gradient back                    lesson 2 · Autograd from scratch
+"""Exercise 3 · Sum a broadcast gradient back                       lesson 2 · Autograd from scratch
 
 Write `sum_to_shape(grad, shape)`: the gradient of an input that broadcasting stretched, from the
 gradient of the op's output. The engine does this once for every op; here you write it.
@@ -23,13 +23,14 @@ Hints
     - an axis d of the input (d from 0) lines up with axis lead + d of grad.
     - summing with keepdim=True keeps every axis, so one reshape at the end gives the input's shape.
 
-Read    lesson 2, "Two rules: reuse adds, broadcasting sums"; lesson 1, "Broadcasting"
-Check   tinygrad-edu exercise check 4
+Read    lesson 2, "Two rules: reuse adds, broadcasting sums" (tinygrad-edu tutorial autograd);
+        lesson 1, "Broadcasting: one bias for every row"
+Check   tinygrad-edu exercise check 3
 """
 
 
 def sum_to_shape(grad, shape: tuple):
-    raise NotImplementedError("exercise 4: write sum_to_shape")
+    raise NotImplementedError("exercise 3: write sum_to_shape")
 
 
 if __name__ == "__main__":          # try it: python ex04_unbroadcast.py

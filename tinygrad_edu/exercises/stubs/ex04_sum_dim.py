@@ -1,4 +1,4 @@
-"""Exercise 5 · Sum over a dim backward                          lesson 2 · Autograd from scratch
+"""Exercise 4 · Sum over a dim backward                             lesson 2 · Autograd from scratch
 
 Write `class Sum(Function)`: z = the sum of x over one axis `dim`, with `keepdim` as in PyTorch, and its
 backward. It is called as Sum.apply(x, dim=1, keepdim=False).
@@ -20,8 +20,8 @@ Hints
     - grad.expand(shape) repeats size-1 axes without copying: that is "every element gets the gradient".
     - `derivative` states the math for the trace; {dim} and {keepdim} may appear in it.
 
-Read    lesson 2, "Reading ops.py" (ops.Sum); lesson 1, "Broadcasting"
-Check   tinygrad-edu exercise check 5           (--trace 5 steps through your op)
+Read    lesson 2, "Reading ops.py" (tinygrad-edu tutorial autograd); lesson 1, "Broadcasting"
+Check   tinygrad-edu exercise check 4           (--trace 4 steps through your op)
 """
 from tinygrad_edu import Function
 
@@ -33,11 +33,11 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, dim, keepdim=False):
-        raise NotImplementedError("exercise 5: write Sum.forward")
+        raise NotImplementedError("exercise 4: write Sum.forward")
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError("exercise 5: write Sum.backward")
+        raise NotImplementedError("exercise 4: write Sum.backward")
 
 
 if __name__ == "__main__":          # try it: python ex05_sum_dim.py

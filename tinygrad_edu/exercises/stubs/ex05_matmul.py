@@ -1,4 +1,4 @@
-"""Exercise 7 · MatMul backward                     lesson 3 · Linear, ReLU, residual: the MLP block
+"""Exercise 5 · MatMul backward                                     lesson 2 · Autograd from scratch
 
 Write `class MatMul(Function)`: the matrix product Z = X @ Y of an (n, k) and a (k, m) matrix, and its
 backward. Every Linear layer is one of these.
@@ -20,8 +20,9 @@ Hints
       the check tries rectangular ones too.
     - {Y:T} in `derivative` is "the transpose of Y" (the trace writes Wᵀ, or W for a W.T).
 
-Read    lesson 3, "Linear: a dot product per output"; ops.MatMul in tinygrad_edu/ops.py
-Check   tinygrad-edu exercise check 7           (--trace 7 steps through your op)
+Read    lesson 2, "The gradient of a matrix product" (tinygrad-edu tutorial autograd);
+        lesson 1, "Matrix products: rows meet columns"
+Check   tinygrad-edu exercise check 5           (--trace 5 steps through your op)
 """
 from tinygrad_edu import Function
 
@@ -33,11 +34,11 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, X, Y):
-        raise NotImplementedError("exercise 7: write MatMul.forward")
+        raise NotImplementedError("exercise 5: write MatMul.forward")
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError("exercise 7: write MatMul.backward")
+        raise NotImplementedError("exercise 5: write MatMul.backward")
 
 
 if __name__ == "__main__":          # try it: python ex07_matmul.py

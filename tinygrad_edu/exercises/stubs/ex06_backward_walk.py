@@ -1,4 +1,4 @@
-"""Exercise 6 · The backward walk                                lesson 2 · Autograd from scratch
+"""Exercise 6 · The backward walk                                   lesson 2 · Autograd from scratch
 
 Write what `loss.backward()` does, on the engine's own graph:
     topological_order(root) -> list     every tensor root depends on, each once, inputs before outputs
@@ -31,6 +31,7 @@ Hints
     - the check's graphs use no broadcasting, so a gradient already has its parent's shape.
 
 Read    lesson 2, "A whole autograd in thirty lines" and "Reading Function.apply"
+        (tinygrad-edu tutorial autograd)
 Check   tinygrad-edu exercise check 6
 """
 import tinygrad_edu as tg

@@ -1,4 +1,4 @@
-"""Exercise 8 · ReLU and the kink                  lesson 3 · Linear, ReLU, residual: the MLP block
+"""Exercise 7 · ReLU and the kink                                           lesson 3 · The MLP block
 
 Write `class ReLU(Function)`: z = max(x, 0) elementwise, and its backward. The MLP's neurons are ReLUs:
 a neuron passes its value on only when it is positive.
@@ -18,8 +18,8 @@ Hints
     - gradcheck cannot judge the kink (its central differences straddle it), so the property tests keep
       away from 0 by a margin (strategies.nonzero_floats) and one exact test pins relu'(0).
 
-Read    lesson 3, "ReLU: keep the positive answers"
-Check   tinygrad-edu exercise check 8           (--trace 8 steps through your op)
+Read    lesson 3, "ReLU: keep the positive answers"   tinygrad-edu tutorial mlp
+Check   tinygrad-edu exercise check 7           (--trace 7 steps through your op)
 """
 from tinygrad_edu import Function
 
@@ -31,11 +31,11 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        raise NotImplementedError("exercise 8: write ReLU.forward")
+        raise NotImplementedError("exercise 7: write ReLU.forward")
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError("exercise 8: write ReLU.backward")
+        raise NotImplementedError("exercise 7: write ReLU.backward")
 
 
 if __name__ == "__main__":          # try it: python ex08_relu.py

@@ -1,4 +1,4 @@
-"""Exercise 9 · Linear and the MLP block as Modules   lesson 3 · Linear, ReLU, residual: the MLP block
+"""Exercise 8 · Linear and the MLP block as Modules                         lesson 3 · The MLP block
 
 Write two Modules from Tensor ops (no backward: the ops bring their gradients):
     class Linear(nn.Module)      y = x Wᵀ + b
@@ -26,8 +26,8 @@ Hints
     - x @ self.weight.T + self.bias; .relu() on a Tensor.
     - a plain Tensor attribute is not a parameter: the optimizer would never see it.
 
-Read    lesson 3 (tinygrad-edu tutorial 3); tinygrad_edu/nn/layers.py has the framework's versions
-Check   tinygrad-edu exercise check 9           (--trace 9 steps through your block)
+Read    lesson 3 (tinygrad-edu tutorial mlp); tinygrad_edu/nn/layers.py has the framework's versions
+Check   tinygrad-edu exercise check 8           (--trace 8 steps through your block)
 """
 import math
 
@@ -38,19 +38,19 @@ from tinygrad_edu import nn
 class Linear(nn.Module):
     def __init__(self, in_features: int, out_features: int, seed: int = 0):
         super().__init__()
-        raise NotImplementedError("exercise 9: write Linear.__init__ (self.weight and self.bias)")
+        raise NotImplementedError("exercise 8: write Linear.__init__ (self.weight and self.bias)")
 
     def forward(self, x):
-        raise NotImplementedError("exercise 9: write Linear.forward")
+        raise NotImplementedError("exercise 8: write Linear.forward")
 
 
 class MLPBlock(nn.Module):
     def __init__(self, d_model: int, d_hidden: int, seed: int = 0):
         super().__init__()
-        raise NotImplementedError("exercise 9: write MLPBlock.__init__ (self.up and self.down)")
+        raise NotImplementedError("exercise 8: write MLPBlock.__init__ (self.up and self.down)")
 
     def forward(self, x):
-        raise NotImplementedError("exercise 9: write MLPBlock.forward")
+        raise NotImplementedError("exercise 8: write MLPBlock.forward")
 
 
 if __name__ == "__main__":          # try it: python ex09_modules.py

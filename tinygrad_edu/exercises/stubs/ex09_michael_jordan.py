@@ -1,4 +1,4 @@
-"""Exercise 10 · The Michael Jordan neuron by hand    lesson 4 · How the block stores "Michael Jordan ..."
+"""Exercise 9 · The Michael Jordan neuron by hand             lesson 4 · How the block stores a fact
 
 Write `fact_neuron(michael, jordan, basketball)`: the weights of one MLP neuron that stores
 "Michael Jordan plays basketball", as (up_row, up_bias, down_column).
@@ -26,14 +26,15 @@ Hints
     - a bias of exactly −1 is the lecture's first version: it works with orthonormal directions and
       sits on the kink in high dimension. The check asks for a margin of 0.25 on both sides.
 
-Read    lesson 4 (tinygrad-edu tutorial 4), "The AND gate, built by hand" and "In 12,288 dimensions"
-Check   tinygrad-edu exercise check 10          (--trace 10 shows your neuron at work)
+Read    lesson 4, "The AND gate, built by hand", "In 12,288 dimensions" and "A margin"
+        (tinygrad-edu tutorial michael)
+Check   tinygrad-edu exercise check 9          (--trace 9 shows your neuron at work)
 """
 import tinygrad_edu as tg
 
 
 def fact_neuron(michael, jordan, basketball):
-    raise NotImplementedError("exercise 10: write fact_neuron")
+    raise NotImplementedError("exercise 9: write fact_neuron")
 
 
 if __name__ == "__main__":          # try it: python ex10_michael_jordan.py

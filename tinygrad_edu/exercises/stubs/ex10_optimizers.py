@@ -1,4 +1,4 @@
-"""Exercise 11 · An optimizer step: SGD with momentum, Adam            lesson 5 · Learning facts
+"""Exercise 10 · An optimizer step: SGD with momentum, Adam                lesson 5 · Learning facts
 
 Write the update rules of two optimizers, as subclasses of optim.Optimizer (which keeps the
 parameters, calls update once per parameter in step(), and skips those without a gradient):
@@ -25,8 +25,9 @@ Hints
     - state.get("momentum") is None at the first step.
     - Adam's first step with bias correction moves each weight by about lr, whatever the size of g.
 
-Read    lesson 5, "Adam versus SGD"; tinygrad_edu/optim.py has the framework's versions
-Check   tinygrad-edu exercise check 11          (--trace 11 shows your Adam's updates)
+Read    lesson 5, "Adam versus SGD" (tinygrad-edu tutorial learning); tinygrad_edu/optim.py has the
+        framework's versions
+Check   tinygrad-edu exercise check 10          (--trace 10 shows your Adam's updates)
 """
 from tinygrad_edu import optim
 
@@ -37,7 +38,7 @@ class SGD(optim.Optimizer):
         self.momentum = momentum
 
     def update(self, param, w, g, state):
-        raise NotImplementedError("exercise 11: write SGD.update")
+        raise NotImplementedError("exercise 10: write SGD.update")
 
 
 class Adam(optim.Optimizer):
@@ -46,7 +47,7 @@ class Adam(optim.Optimizer):
         self.betas, self.eps = betas, eps
 
     def update(self, param, w, g, state):
-        raise NotImplementedError("exercise 11: write Adam.update")
+        raise NotImplementedError("exercise 10: write Adam.update")
 
 
 if __name__ == "__main__":          # try it: python ex11_optimizers.py

@@ -1,4 +1,4 @@
-"""Exercise 12 · A superposition experiment            lesson 6 · High-dimensional space and superposition
+"""Exercise 11 · A superposition experiment                        lesson 7 · High-dimensional space
 
 Two features, one dimension: at which sparsity does the toy model of superposition store both, pointing
 in opposite directions (antipodal)? Write the model, the test for an antipodal pair, and the sweep:
@@ -28,8 +28,8 @@ Hints
     - the norm of a column: √(Σₖ W[k][i]²); its cosine with another: their dot product over both norms.
     - try it: python ex12_superposition.py prints W at a few sparsities.
 
-Read    lesson 6 (tinygrad-edu tutorial 6), "The toy model of superposition"
-Check   tinygrad-edu exercise check 12
+Read    lesson 7, "The toy model of superposition"     tinygrad-edu tutorial high
+Check   tinygrad-edu exercise check 11
 """
 import math
 
@@ -41,11 +41,11 @@ IMPORTANCE = [1.0, 0.7]
 
 
 def reconstruct(W, b, x):
-    raise NotImplementedError("exercise 12: write reconstruct")
+    raise NotImplementedError("exercise 11: write reconstruct")
 
 
 def antipodal_pairs(W) -> list:
-    raise NotImplementedError("exercise 12: write antipodal_pairs")
+    raise NotImplementedError("exercise 11: write antipodal_pairs")
 
 
 def train(sparsity, seed=0, steps=300, batch=64, lr=0.03):
@@ -69,7 +69,7 @@ def train(sparsity, seed=0, steps=300, batch=64, lr=0.03):
 
 
 def first_antipodal_sparsity(sparsities, seed=0):
-    raise NotImplementedError("exercise 12: write first_antipodal_sparsity")
+    raise NotImplementedError("exercise 11: write first_antipodal_sparsity")
 
 
 if __name__ == "__main__":          # try it: python ex12_superposition.py

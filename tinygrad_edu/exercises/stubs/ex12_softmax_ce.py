@@ -1,4 +1,4 @@
-"""Exercise 14 · A stable softmax and cross-entropy           lesson 9 · A mini transformer
+"""Exercise 12 · A stable softmax and cross-entropy                    lesson 8 · A mini transformer
 
 Write three functions from Tensor ops (no Function, no backward: the primitives bring the gradients):
     softmax(x, dim=-1)              probabilities along dim: positive, summing to 1
@@ -23,24 +23,24 @@ Hints
     - the max may be .detach()ed: the result does not depend on it, so no gradient need flow through it.
     - F.one_hot(targets, C) is 1 at each target: (log_probs * one_hot).sum(1) picks them.
 
-Read    lesson 9 (tinygrad-edu tutorial 9): the model trains on next-token cross-entropy, and attention
-        turns scores into weights with a softmax
-Check   tinygrad-edu exercise check 14          (--trace 14 steps through your loss)
+Read    lesson 8 (tinygrad-edu tutorial transformer): the model trains on next-token cross-entropy,
+        and attention turns scores into weights with a softmax
+Check   tinygrad-edu exercise check 12          (--trace 12 steps through your loss)
 """
 import tinygrad_edu as tg
 import tinygrad_edu.functional as F
 
 
 def softmax(x, dim=-1):
-    raise NotImplementedError("exercise 14: write softmax")
+    raise NotImplementedError("exercise 12: write softmax")
 
 
 def log_softmax(x, dim=-1):
-    raise NotImplementedError("exercise 14: write log_softmax")
+    raise NotImplementedError("exercise 12: write log_softmax")
 
 
 def cross_entropy(logits, targets):
-    raise NotImplementedError("exercise 14: write cross_entropy")
+    raise NotImplementedError("exercise 12: write cross_entropy")
 
 
 if __name__ == "__main__":          # try it: python ex14_softmax_ce.py

@@ -1,4 +1,4 @@
-"""Exercise 1 · Strides and permuted views                lesson 1 · Tensors: shapes, broadcasting, strides
+"""Exercise 13 · Strides and permuted views                             lesson 9 · Strides and views
 
 Write two functions about how a tensor finds its numbers in its flat storage:
     row_major_strides(shape) -> strides            the strides of a fresh (contiguous) tensor
@@ -16,17 +16,18 @@ Hints
     - build the strides from the right: start with 1 and multiply by each size as you move left.
     - check yourself: tg.zeros(2, 3, 4).strides() and tg.zeros(2, 3, 4).permute(2, 0, 1).strides().
 
-Read    lesson 1, "Strides: how a shape finds its numbers" and "A transpose moves no data"
-Check   tinygrad-edu exercise check 1
+Read    lesson 9, "Strides: how a shape finds its numbers" and "A transpose moves no data"
+        (tinygrad-edu tutorial strides)
+Check   tinygrad-edu exercise check 13
 """
 
 
 def row_major_strides(shape: tuple) -> tuple:
-    raise NotImplementedError("exercise 1: write row_major_strides")
+    raise NotImplementedError("exercise 13: write row_major_strides")
 
 
 def permuted(shape: tuple, strides: tuple, order: tuple) -> tuple:
-    raise NotImplementedError("exercise 1: write permuted")
+    raise NotImplementedError("exercise 13: write permuted")
 
 
 if __name__ == "__main__":          # try it: python ex01_strides.py

@@ -1,4 +1,4 @@
-"""Exercise 13 · SiLU as a primitive op                lesson 7 · Extend it: your own op, checked, traced
+"""Exercise 14 · SiLU as a primitive op                                        lesson 10 · Extend it
 
 Write `class SiLU(Function)`: z = x·σ(x) (also called swish), as one primitive op with its own
 backward, stated in `formula` and `derivative` so the trace shows it with your tensors' names.
@@ -19,8 +19,8 @@ Hints
       names of forward's parameter and of the output); the trace puts the tensors' names in.
     - compare with the composed version x * x.sigmoid(): same numbers, two ops instead of one.
 
-Read    lesson 7 (tinygrad-edu tutorial 7), "The op: Softplus" and "Trace it"
-Check   tinygrad-edu exercise check 13          (--trace 13 steps through your op)
+Read    lesson 10, "The op: Softplus" and "Trace it"      tinygrad-edu tutorial extend
+Check   tinygrad-edu exercise check 14          (--trace 14 steps through your op)
 """
 from tinygrad_edu import Function
 
@@ -32,11 +32,11 @@ class SiLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        raise NotImplementedError("exercise 13: write SiLU.forward")
+        raise NotImplementedError("exercise 14: write SiLU.forward")
 
     @staticmethod
     def backward(ctx, grad):
-        raise NotImplementedError("exercise 13: write SiLU.backward")
+        raise NotImplementedError("exercise 14: write SiLU.backward")
 
 
 if __name__ == "__main__":          # try it: python ex13_silu.py
