@@ -211,7 +211,7 @@ class TransformerSubject(Subject):
         sports = sorted({sport for _, _, sport in facts})
         mlp = model.last_mlp()
         super().__init__(model, f"blocks.{self.layer}.mlp.act", sports, list(truth), truth,
-                         f"a trained transformer ({len(model.blocks)} layer(s), d_model {mlp.d_model}): the "
+                         f"a trained transformer ({len(model.blocks)} layer{'s' if len(model.blocks) > 1 else ''}, d_model {mlp.d_model}): the "
                          f"{mlp.d_hidden} {mlp.activation_name.upper()} neurons of its last MLP, read at the last "
                          f"position of 'first last {self.verb}'", settings=settings)
 
