@@ -362,3 +362,14 @@ def test_the_readme_example_runs_as_printed(capsys):
     assert "compare_with_torch: all 3 checks agree with PyTorch" in out
     assert float(out.splitlines()[0]) <= 1e-12
     assert "∂L/∂input 0 (x)" in out and "∂L/∂input 1 (w)" in out
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+def test_the_torch_block_agrees_on_pytorchs_fused_path_too(activation):
+    """In eval mode without gradients PyTorch may run its fused encoder kernel: still the same numbers."""
+    block = nn.TransformerBlock(8, 2, 16, activation=activation, seed=0)
+    torch_block = interop.to_torch_module(block).eval()
+    x = tg.randn(2, 5, 8, seed=1)
+    with torch.no_grad():
+        theirs = torch_block(interop.to_torch(x))
+    assert max_abs_difference(block(x), theirs) <= TOLERANCE
