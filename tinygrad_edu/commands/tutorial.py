@@ -89,8 +89,9 @@ def export_notebook(lesson: tutorials.Lesson, path: str, console) -> int:
         print(f"tinygrad-edu tutorial: cannot write {path}: {error.strerror or error}", file=sys.stderr)
         return 1
     cells = len(lesson.blocks)
-    console.print(f"wrote lesson {lesson.number} ({lesson.path.name}, {cells} code cells) to {written}; "
-                  f"open it with: jupyter lab {written}", markup=False, highlight=False)
+    console.print(f"wrote lesson {lesson.number} ({lesson.path.name}, {cells} code cells) to {written}",
+                  markup=False, highlight=False, soft_wrap=True)
+    console.print(f"open it with: jupyter lab {written}", markup=False, highlight=False, soft_wrap=True)
     return 0
 
 
