@@ -126,7 +126,7 @@ def _print_all(console, pages, graph, summary) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..trace.graph import graph_tree
     from ..trace.render import render_event, summary_table
-    from ..trace.target import TargetError, load_target, run_target
+    from ..trace.target import AfterTargetError, TargetError, load_target, run_target
 
     try:
         function = load_target(args.target)
@@ -134,6 +134,11 @@ def run(args: argparse.Namespace) -> int:
     except TargetError as error:
         print(f"tinygrad-edu trace: error: {error}", file=sys.stderr)
         return 2
+    except AfterTargetError as error:  # the function returned; what the trace ran for it failed
+        traceback.print_exception(error.__cause__)
+        print(f"tinygrad-edu trace: {args.target} returned, then {error.stage} raised an error (above)",
+              file=sys.stderr)
+        return 1
     except Exception:  # the student's own code failed: show where, as Python would
         traceback.print_exc()
         print(f"tinygrad-edu trace: the traced function {args.target} raised an error (above)", file=sys.stderr)

@@ -30,13 +30,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from .recorder import Tape, record
 
-__all__ = ["TargetError", "load_target", "run_target", "TargetResult"]
+__all__ = ["TargetError", "AfterTargetError", "load_target", "run_target", "TargetResult"]
 
 
 class TargetError(ValueError):
@@ -110,6 +111,10 @@ def _unpack(value) -> dict:
         if unknown:
             raise TargetError(f"the traced function returned a dict with unknown keys {sorted(unknown)}; "
                               f"known: loss, directions, modules, optimizer")
+        for key, item in value.items():
+            problem = None if item is None else _PART_PROBLEMS[key](item)
+            if problem:
+                raise TargetError(f"the traced function returned {{{key!r}: {_short(item)}}}: {problem}")
         return dict(value)
     items = value if isinstance(value, tuple) else (value,)
     found: dict = {}
@@ -127,6 +132,64 @@ def _unpack(value) -> dict:
     return found
 
 
+def _loss_problem(item) -> str | None:
+    from ..tensor import Tensor
+
+    if not isinstance(item, Tensor):
+        return (f'"loss" must be a Tensor (the loss to backpropagate), got {type(item).__name__}; '
+                "compute it from tensors, e.g. ((y - target) ** 2).sum()")
+    return None
+
+
+def _directions_problem(item) -> str | None:
+    if isinstance(item, Mapping) or (hasattr(item, "names") and hasattr(item, "dim")):
+        return None
+    return f'"directions" must be a Directions (or a mapping name -> vector), got {type(item).__name__}'
+
+
+def _modules_problem(item) -> str | None:
+    def is_module(m):
+        return hasattr(m, "named_parameters")
+
+    if is_module(item):
+        return None
+    if isinstance(item, Mapping):
+        bad = [name for name, m in item.items() if not is_module(m)]
+    elif isinstance(item, (list, tuple)):
+        bad = [str(i) for i, m in enumerate(item) if not is_module(m)]
+    else:
+        return f'"modules" must be a Module or a dict {{"name": module}}, got {type(item).__name__}'
+    if bad:
+        return f'"modules" must hold Modules, but {", ".join(bad)} is not one'
+    return None
+
+
+def _optimizer_problem(item) -> str | None:
+    if callable(getattr(item, "step", None)):
+        return None
+    return f'"optimizer" must be an optimizer such as optim.SGD(...) (with a step() method), got {type(item).__name__}'
+
+
+_PART_PROBLEMS = {"loss": _loss_problem, "directions": _directions_problem, "modules": _modules_problem,
+                  "optimizer": _optimizer_problem}
+
+
+def _short(item) -> str:
+    text = repr(item)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class AfterTargetError(Exception):
+    """What the trace itself ran after the function returned (the backward pass, the optimizer step) failed.
+
+    ``stage`` says which; the original error is the ``__cause__``. The student's function is not to blame.
+    """
+
+    def __init__(self, stage: str):
+        super().__init__(stage)
+        self.stage = stage
+
+
 def run_target(function: Callable[[], Any]) -> TargetResult:
     """Call ``function`` while recording; then backward (and the optimizer step) as its return asks."""
     with record() as tape:
@@ -138,9 +201,15 @@ def run_target(function: Callable[[], Any]) -> TargetResult:
             if loss.numel() != 1:
                 raise TargetError(f"the traced function returned a loss of shape {tuple(loss.shape)}; "
                                   f"backward needs a single number (sum or average it first)")
-            loss.backward()
+            try:
+                loss.backward()
+            except Exception as error:
+                raise AfterTargetError("the backward pass of the returned loss") from error
         if parts.get("optimizer") is not None:
-            parts["optimizer"].step()
+            try:
+                parts["optimizer"].step()
+            except Exception as error:
+                raise AfterTargetError("the returned optimizer's step()") from error
         if parts.get("directions") is not None:
             tape.attach(parts["directions"])
     return TargetResult(tape=tape, loss=loss, directions=parts.get("directions"))
