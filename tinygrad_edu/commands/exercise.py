@@ -253,6 +253,7 @@ def run_solutions(args) -> int:
 # ---- check -----------------------------------------------------------------------------------------------
 STATUS_STYLE = {"passed": "bold green", "failed": "bold red", "not started": "dim"}
 OUTPUT_LINES = 8
+WIDE = 110          # from this many columns on, the failure and the hint get a column each
 
 
 def _backends(args) -> tuple[str, ...]:
@@ -326,19 +327,33 @@ def _print_report(console, folder: Path, backends, results, seconds: float) -> N
     from rich.table import Table
     from rich.text import Text
 
+    wide = console.width >= WIDE
+    problems = any(not r.passed for r in results)      # all passed: no empty failure and hint columns
     table = Table(title=f"exercises in {folder} · backends: {', '.join(backends)}", title_justify="left",
-                  show_lines=True)
+                  show_lines=problems)
     table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("exercise", ratio=2)
+    table.add_column("exercise", ratio=2, overflow="fold")
     table.add_column("status", no_wrap=True)
-    table.add_column("first failure", ratio=5)
-    table.add_column("hint", ratio=4)
+    if problems and wide:
+        table.add_column("first failure", ratio=5, overflow="fold")
+        table.add_column("hint", ratio=4, overflow="fold")
+    elif problems:      # one column for both, the hint under the failure: more room for the words
+        table.add_column("first failure · hint", ratio=7, overflow="fold")
     for r in results:
         done = sum(1 for _, s in r.steps if s == "passed")
         status = Text(r.status, style=STATUS_STYLE.get(r.status, ""))
-        status.append(f"\n{done}/{len(r.steps)} checks", style="dim")
-        table.add_row(str(r.exercise.number), Text(r.exercise.title), status, Text(r.failure or "—"),
-                      Text(r.hint or "", style="italic") if not r.passed else Text(""))
+        status.append(f"\n{done}/{len(r.steps)} checks · {r.seconds:.1f} s" if problems else
+                      f"  {done}/{len(r.steps)} checks · {r.seconds:.1f} s", style="dim")
+        cells = [str(r.exercise.number), Text(r.exercise.title), status]
+        failure = Text(r.failure or "—")
+        hint = Text(r.hint or "", style="italic") if not r.passed else Text("")
+        if problems and wide:
+            cells += [failure, hint]
+        elif problems:
+            if hint.plain:
+                failure.append("\nhint: ", style="bold").append_text(hint)
+            cells.append(failure)
+        table.add_row(*cells)
     console.print(table)
     for r in results:
         lines = r.output.strip("\n").splitlines()

@@ -38,7 +38,7 @@ def _name_inputs(message: str, symbols: tuple[str, ...]) -> str:
                   if int(m.group(1)) < len(symbols) else m.group(0), message)
 
 
-def raw_call(ctx: Context, op: type, arrays: list, options: dict, grad=None):
+def raw_call(ctx: Context, op: type, arrays: list, options: dict, grad=None, symbols: tuple[str, ...] = ()):
     """Call ``op.forward`` and ``op.backward`` directly on backend arrays, as the engine does; return
     ``(output, gradients)`` after checking what they return (types, count, shapes)."""
     name = op.__name__
@@ -63,12 +63,13 @@ def raw_call(ctx: Context, op: type, arrays: list, options: dict, grad=None):
         raise CheckFailed(f"{name}.backward returned {len(grads)} gradient(s) for {len(arrays)} input(s): "
                           "return one per input of forward, in order")
     for i, (g, a) in enumerate(zip(grads, arrays)):
+        what = f"∂L/∂{symbols[i]} (gradient {i})" if i < len(symbols) else f"gradient {i}"
         if not is_array(g):
             kind = "a Tensor" if isinstance(g, tg.Tensor) else type(g).__name__
-            raise CheckFailed(f"{name}.backward returned {kind} as gradient {i}; each gradient must be a "
+            raise CheckFailed(f"{name}.backward returned {kind} as {what}; each gradient must be a "
                               "backend array (compute it from grad and what forward saved)")
         if tuple(g.shape) != tuple(a.shape):
-            raise CheckFailed(f"{name}.backward: gradient {i} has {describe_shape(g.shape)}, but that input "
+            raise CheckFailed(f"{name}.backward: {what} has {describe_shape(g.shape)}, but that input "
                               f"has {describe_shape(a.shape)}; a gradient has its input's shape")
     return out, grads
 
@@ -106,7 +107,7 @@ def op_steps(name: str, symbols: tuple[str, ...], *, options: tuple[str, ...] = 
         op = require_function_class(module, name)
         values, opts = smoke()
         with tg.use_backend("python"):
-            raw_call(ctx, op, [tg.tensor(v).data for v in values], opts)
+            raw_call(ctx, op, [tg.tensor(v).data for v in values], opts, symbols=symbols)
 
     def values_match(module, ctx):
         from ..checking import for_examples
