@@ -148,11 +148,18 @@ class FrameworkGuard:
         self.saved = {label: (obj, dict(vars(obj))) for label, obj in _watched().items()}
 
     def _reset_state(self) -> None:
-        autograd.set_grad_enabled(self.grad_enabled).__enter__()
-        tg.set_backend(self.backend)
-        autograd.set_recorder(self.recorder)
-        sys.setrecursionlimit(self.recursion_limit)
-        sys.path[:] = self.path
+        """Grad mode, backend, recorder, recursion limit and sys.path as they were before the file ran."""
+        if tg.is_grad_enabled() != self.grad_enabled:
+            # a `with no_grad():` the student's code entered and never left: switch back for good
+            autograd.set_grad_enabled(self.grad_enabled).__enter__()
+        if tg.get_backend() != self.backend:
+            tg.set_backend(self.backend)
+        if autograd.get_recorder() is not self.recorder:
+            autograd.set_recorder(self.recorder)
+        if sys.getrecursionlimit() != self.recursion_limit:
+            sys.setrecursionlimit(self.recursion_limit)
+        if sys.path != self.path:
+            sys.path[:] = self.path
 
     def changes(self) -> list[str]:
         """The framework names the student's code replaced, added or removed."""
