@@ -105,8 +105,23 @@ def test_demo_keeps_what_it_printed_under_either_flag(tmp_path, capsys, flag):
     assert "step 3 of" in printed and f"saved to {path}" in err
 
 
-def test_an_export_that_cannot_be_written_is_one_clear_error(tmp_path, capsys):
+def test_an_export_that_cannot_be_written_is_one_clear_error_before_the_command_runs(tmp_path, capsys):
     path = tmp_path / "no such folder" / "show.txt"
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["show", "michael-jordan", "--exact-only", "--export", str(path)])
+    out, err = capsys.readouterr()
+    assert stop.value.code == 2 and "no such folder" in err and "Traceback" not in err
+    assert out == ""                      # refused while reading the arguments: nothing ran
+
+
+def test_a_write_that_fails_after_the_run_is_one_clear_error(tmp_path, capsys, monkeypatch):
+    from tinygrad_edu.commands import output
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(output, "save_console", full_disk)
+    path = tmp_path / "show.txt"
     assert cli.main(["show", "michael-jordan", "--exact-only", "--export", str(path)]) == 1
     err = capsys.readouterr().err
-    assert f"cannot write {path}" in err and "Traceback" not in err
+    assert f"cannot write {path}: No space left on device" in err and "Traceback" not in err
