@@ -80,6 +80,19 @@ def test_each_stub_points_at_its_lesson_by_the_lesson_s_planned_number(exercise)
     assert numbers[found[0].slug] == exercise.lesson
 
 
+@pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
+def test_each_lesson_names_the_course_exercises_that_check_it(exercise):
+    from tinygrad_edu import tutorials
+
+    lesson = next(lesson for lesson in tutorials.lessons() if _lesson_word(exercise) in lesson.slug)
+    section = lesson.text.split("## Exercises", 1)[1]
+    link = re.search(r"Solve and have (?:it|them) checked: course exercises? (\d+)(?:(–| and )(\d+))?", section)
+    assert link, f"{lesson.path.name} does not name its course exercises"
+    first, joint, last = link.groups()
+    named = range(int(first), int(last) + 1) if joint == "–" else {int(first), int(last or first)}
+    assert exercise.number in named
+
+
 def test_the_given_training_loop_of_the_superposition_stub_is_the_reference_s():
     def train_source(text):
         tree = ast.parse(text)
@@ -297,3 +310,18 @@ def test_the_transpose_spec_and_options_are_allowed():
     op = type("MatMulLike", (tg.Function,), {"formula": "{Z} = {X} @ {Y} over {dim}",
                                              "derivative": "∂L/∂{X} = ∂L/∂{Z} @ {Y:T};  ∂L/∂{Y} = {X:T} @ ∂L/∂{Z}"})
     check_statement(op, ("X", "Y"), ("dim",))
+
+
+def test_a_normal_install_carries_the_stubs_solutions_and_checks():
+    """The course's files are Python modules in packages that pyproject's package discovery finds, so a
+    wheel (not only an editable install) has them."""
+    tomllib = pytest.importorskip("tomllib")
+    setuptools = pytest.importorskip("setuptools")
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    found = set(setuptools.find_namespace_packages(where=str(root), include=include))
+    for package in ("tinygrad_edu.exercises", "tinygrad_edu.exercises.stubs", "tinygrad_edu.exercises.solutions",
+                    "tinygrad_edu.exercises.checks"):
+        assert package in found
+        assert (root / package.replace(".", "/") / "__init__.py").exists()
