@@ -280,7 +280,8 @@ class SummaryTable:
         if with_shapes:
             table.add_column("shape", justify="right", style="dim", no_wrap=True)
         if with_directions:
-            table.add_column("mostly along", no_wrap=True)
+            # At most three names: they wrap one under the other rather than squeeze the formulas.
+            table.add_column("mostly along", max_width=16)
         for number, event in enumerate(self.events, start=self.start):
             if isinstance(event, UpdateEvent):
                 what, result = f"{event.name}: {event.rule}", event.after
