@@ -143,8 +143,10 @@ class Function:
             raise TypeError(f"{cls.__name__}.apply: needs at least one tensor among its inputs")
         nodes = [x if isinstance(x, Node) else first._operand(x) for x in inputs]
         arrays = [x.data for x in nodes]
-        if len(arrays) > 1:
-            check_same_backend(cls.__name__.lower(), arrays)
+        kind = type(arrays[0])
+        for array in arrays:        # two backends' arrays cannot meet in one kernel: say so, naming both
+            if type(array) is not kind:
+                check_same_backend(cls.__name__.lower(), arrays)
         ctx = cls()
         ctx.needs_input_grad = needs = [x.requires_grad for x in nodes]
         try:
