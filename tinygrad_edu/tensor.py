@@ -1,10 +1,10 @@
 """``Tensor``: the user-facing array with autograd.
 
 A tensor is a backend array (``.data``: storage, shape, strides) plus what autograd needs: whether it
-``requires_grad``, its ``.grad``, and, when an op made it, the ``Function`` instance (``_ctx``) that did.
-It is autograd's ``Node``; this module is the one place that wraps arrays into tensors and stores the
-gradients that ``autograd.run_backward`` returns in ``.grad``.
-Every differentiable method here calls a primitive from ``ops.py`` or composes several of them.
+``requires_grad``, its ``.grad`` (a Tensor or None) and, when an op made it, the ``Function`` instance
+(``_ctx``) that did. It is autograd's ``Node``, and this module is the one place that wraps arrays into
+tensors and stores the gradients that ``autograd.run_backward`` returns in ``.grad``. Every
+differentiable method here calls a primitive from ``ops.py`` or composes several of them.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import random
 import sys
 
 from . import autograd, ops
-from .autograd import Function, Node, no_grad
+from .autograd import Node, no_grad
 from .backend import backend_of, check_same_backend, get_backend, is_array
 from .errors import ShapeError
 from .shapes import broadcast_shapes, check_broadcast, flatten
@@ -143,13 +143,8 @@ class Tensor(Node):
         elif not is_array(data):
             data = _array_from(data, dtype)
         self.data = data if dtype in (None, data.dtype) else data.astype(dtype)
-        self.grad: Tensor | None = None
-        self._ctx: Function | None = None
-        self._retains_grad = False
-        self.name = name
-        self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
+        self.grad, self._ctx, self._retains_grad, self.name = None, None, False, name
+        self.requires_grad_(requires_grad)
 
     @staticmethod
     def _wrap(array) -> "Tensor":

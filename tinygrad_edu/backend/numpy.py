@@ -32,7 +32,6 @@ class Array:
     """An n-dimensional view: one ndarray, wrapped so the engine finds this module as its backend."""
 
     __slots__ = ("a",)
-    backend = name
 
     def __init__(self, a: np.ndarray):
         self.a = a

@@ -88,7 +88,6 @@ class Array:
     """An n-dimensional view of a flat Python list."""
 
     __slots__ = ("storage", "shape", "strides", "offset", "dtype")
-    backend = name
 
     def __init__(self, storage: list, shape: tuple, strides: tuple | None = None, offset: int = 0,
                  dtype: str = FLOAT64):
