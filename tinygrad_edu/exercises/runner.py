@@ -32,6 +32,7 @@ from .checking import CheckFailed, Context, Exercise, NotImplementedYet, availab
 __all__ = ["Result", "LoadError", "load_student_file", "check_file", "FrameworkGuard", "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 120.0          # seconds per exercise before the check gives up on the student's code
+DIAGNOSE_TIMEOUT = 20.0          # seconds for matching a failure against the common mistakes
 _counter = itertools.count(1)
 
 PASSED, FAILED, NOT_STARTED = "passed", "failed", "not started"
@@ -51,6 +52,7 @@ class Result:
     seconds: float = 0.0
     output: str = ""                                                # what the student's code printed
     path: str = ""
+    notes: list[str] = field(default_factory=list)                  # remarks of the checks (timings)
 
     @property
     def passed(self) -> bool:
@@ -62,7 +64,7 @@ class Result:
                 "file": self.path, "status": self.status, "kind": self.kind, "failure": self.failure,
                 "hint": self.hint, "checks_passed": sum(1 for _, s in self.steps if s == PASSED),
                 "checks": len(ex.steps), "steps": [{"name": n, "status": s} for n, s in self.steps],
-                "seconds": round(self.seconds, 3), "output": self.output}
+                "seconds": round(self.seconds, 3), "output": self.output, "notes": self.notes}
 
 
 class LoadError(Exception):
@@ -286,7 +288,8 @@ def check_file(exercise: Exercise, path: Path, backends: tuple[str, ...] | None 
     except CheckFailed as error:
         result.status, result.kind = FAILED, "wrong"
         result.failure = error.message
-        result.hint = error.hint or _diagnose(exercise, sys.modules.get(module_name), ctx) or exercise.hint
+        result.hint = (error.hint or _diagnose(exercise, sys.modules.get(module_name), ctx, timeout)
+                       or exercise.hint)
     except _Changed as error:
         result.status, result.kind = FAILED, "changed-framework"
         result.failure = ("your file changed the framework itself: " + ", ".join(error.names[:4])
@@ -307,6 +310,7 @@ def check_file(exercise: Exercise, path: Path, backends: tuple[str, ...] | None 
             sys.modules.pop(module_name, None)
         result.seconds = time.perf_counter() - started
         result.output = printed.getvalue()
+        result.notes = list(ctx.notes)
     return result
 
 
@@ -316,13 +320,14 @@ class _Changed(Exception):
         self.names = names
 
 
-def _diagnose(exercise: Exercise, module, ctx: Context) -> str | None:
-    """The hint of the common mistake the student's code matches, if the exercise can tell."""
+def _diagnose(exercise: Exercise, module, ctx: Context, timeout: float | None) -> str | None:
+    """The hint of the common mistake the student's code matches, if the exercise can tell (it runs the
+    student's code on small fixed examples, so under a time limit too)."""
     if exercise.diagnose is None or module is None:
         return None
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            with tg.use_backend("python"):
+            with _time_limit(min(timeout or DIAGNOSE_TIMEOUT, DIAGNOSE_TIMEOUT)), tg.use_backend("python"):
                 return exercise.diagnose(module, ctx)
-    except Exception:
+    except (Exception, ExerciseTimeout):
         return None
