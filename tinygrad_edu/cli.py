@@ -45,6 +45,17 @@ def _title(argv: list[str], flags: tuple[str, ...] = ("--export", "--save")) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit code. Ctrl-C anywhere ends it with "interrupted" and exit code 130 (as a
+    shell reports SIGINT), after each command's own clean-up (progress bars and key input restore the
+    terminal on the way out); no file is left half-written, as only finished work is saved."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("\ntinygrad-edu: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -62,15 +62,35 @@ def save_console(console, path: str | Path, title: str = "tinygrad-edu") -> Path
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".svg":
-        console.save_svg(str(path), title=title)
+        text = console.export_svg(title=title)
     elif suffix == ".html":
-        console.save_html(str(path))
+        text = console.export_html()
     elif suffix == ".txt":
-        console.save_text(str(path))
+        text = console.export_text()
     else:
         raise ValueError(f"save: unknown file type {suffix or '(none)'!r} for {path}; "
                          f"use one of {', '.join(EXPORT_SUFFIXES)}")
+    _write_whole(path, text)
     return path
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``: an interrupted
+    write (Ctrl-C, a full disk) never leaves half a file, and never spoils an older one."""
+    import os
+    import tempfile
+
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 class Output:

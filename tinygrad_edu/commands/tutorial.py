@@ -8,11 +8,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import re
 import sys
 import traceback
 
 from .. import tutorials
+from . import positive_int
 
 HELP = "read the numbered lessons, or run a lesson's code block by block"
 
@@ -48,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-pause", action="store_true",
                         help="with --run: do not wait for Enter between blocks")
     parser.add_argument("--no-pager", action="store_true", help="print the lesson instead of paging it")
-    parser.add_argument("--width", type=int, default=None, help="output width in columns")
+    parser.add_argument("--width", type=positive_int, default=None, help="output width in columns")
     parser.add_argument("--notebook", metavar="OUT.ipynb", type=_notebook_file, default=None,
                         help="write the lesson as a Jupyter notebook (its text and code as cells, in order)")
 
@@ -75,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
     if args.notebook:
         return export_notebook(args.lesson, args.notebook, console)
     if args.run_blocks:
+        missing = missing_extras(args.lesson)
+        if missing:
+            print(install_hint(args.lesson, missing), file=sys.stderr)
+            return 1
         interactive = not args.no_pause and sys.stdin.isatty() and console.is_terminal
         return run_lesson(args.lesson, console, pause=interactive)
     return show_lesson(args.lesson, console, page=console.is_terminal and not args.no_pager)
@@ -95,8 +102,47 @@ def export_notebook(lesson: tutorials.Lesson, path: str, console) -> int:
     return 0
 
 
+# What a lesson's code may use beyond the framework: (pattern in its code, module to import, extra).
+_EXTRAS = [
+    (re.compile(r"""["']numpy["']|^\s*(import|from)\s+numpy\b""", re.M), "numpy", "numpy"),
+    (re.compile(r"^\s*(import|from)\s+(hypothesis|pytest)\b", re.M), "hypothesis", "test"),
+    (re.compile(r"^\s*(import|from)\s+torch\b", re.M), "torch", "torch"),
+    (re.compile(r"^\s*(import|from)\s+matplotlib\b", re.M), "matplotlib", "plots"),
+]
+
+
+def needed_extras(lesson: tutorials.Lesson) -> list[tuple[str, str]]:
+    """(module, extra) for every optional package the lesson's code uses: the NumPy backend, hypothesis ..."""
+    code = "\n".join(block.code for block in lesson.blocks)
+    return [(module, extra) for pattern, module, extra in _EXTRAS if pattern.search(code)]
+
+
+def _installed(module: str) -> bool:
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def missing_extras(lesson: tutorials.Lesson) -> list[tuple[str, str]]:
+    return [(module, extra) for module, extra in needed_extras(lesson) if not _installed(module)]
+
+
+def install_hint(lesson: tutorials.Lesson, missing: list[tuple[str, str]]) -> str:
+    """What to type so that ``lesson`` can run, with this very Python's pip."""
+    names = ", ".join(module for module, _ in missing)
+    extras = ",".join(dict.fromkeys(extra for _, extra in missing))
+    python = sys.executable or "python"
+    return (f"tinygrad-edu tutorial: lesson {lesson.number} needs {names}, which is not installed. Install it with\n"
+            f"    {python} -m pip install -e \".[{extras}]\"     (in a clone of the repository)\n"
+            f"or  {python} -m pip install \"tinygrad-edu[{extras}]\"")
+
+
 def list_lessons(console) -> int:
     from rich.table import Table
+    from rich.text import Text
 
     try:
         found = tutorials.lessons()
@@ -104,16 +150,26 @@ def list_lessons(console) -> int:
         console.print(str(error), markup=False, highlight=False)
         return 1
     table = Table(title="tinygrad_edu lessons", title_justify="left", show_edge=False)
-    table.add_column("#", justify="right")
-    table.add_column("lesson")
-    table.add_column("file")
-    table.add_column("code blocks", justify="right")
+    # Only the titles may wrap: file names and extras stay whole at any width (80 columns too).
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("lesson", ratio=1)
+    table.add_column("file", no_wrap=True, min_width=max(len(lesson.path.name) for lesson in found))
+    table.add_column("blocks", justify="right", no_wrap=True)
+    table.add_column("needs", no_wrap=True)
+    extras_used = {}
     for lesson in found:
         title = lesson.title.split("·", 1)[-1].strip()    # the number is in its own column
-        table.add_row(str(lesson.number), title, lesson.path.name, str(len(lesson.blocks)))
+        needs = needed_extras(lesson)
+        extras_used.update((extra, module) for module, extra in needs)
+        marks = ", ".join(extra if _installed(module) else f"{extra} (not installed)" for module, extra in needs)
+        table.add_row(str(lesson.number), title, lesson.path.name, str(len(lesson.blocks)), Text(marks))
     console.print(table)
     console.print("\nRead one: tinygrad-edu tutorial N    Run its code: tinygrad-edu tutorial N --run",
                   markup=False, highlight=False)
+    if extras_used:
+        extras = ",".join(sorted(extras_used))
+        console.print(f'"needs": extras a lesson uses. Install: pip install -e ".[{extras}]"',
+                      markup=False, highlight=False)
     return 0
 
 
@@ -141,6 +197,25 @@ def label_outputs(text: str, folder=None) -> str:
     return "\n".join(lines)
 
 
+def next_block(console, stream=None) -> bool:
+    """Wait for one key, as the stepper does (no Enter needed): True to go on, False for q (or Esc)."""
+    from ..trace.stepper import terminal_keys
+
+    stream = stream if stream is not None else sys.stdin
+    console.print("\n[dim]Enter or space: next block · q: quit[/]", end="")
+    console.file.flush()
+    with terminal_keys(stream) as keys:      # the terminal is restored on the way out, Ctrl-C too
+        for key in keys:
+            if key in ("q", "Q", "\x1b"):
+                console.print()
+                return False
+            if key in ("\r", "\n", " ", "n"):
+                console.print()
+                return True
+    console.print()
+    return False                             # end of input: stop
+
+
 def run_lesson(lesson: tutorials.Lesson, console, pause: bool) -> int:
     """Go through the lesson: its text, then each python block, run in one namespace, with what it prints."""
     from rich.markdown import Markdown
@@ -159,19 +234,19 @@ def run_lesson(lesson: tutorials.Lesson, console, pause: bool) -> int:
         console.file.flush()
         try:
             tutorials.run_block(block, namespace, str(lesson.path))
+        except ImportError as error:  # an optional package the scan of the code did not foresee
+            sys.stdout.flush()
+            console.print(f"[bold red]block {index} (line {block.line}) needs a package that is not installed:[/] "
+                          f"{error}", highlight=False)
+            return 1
         except Exception:  # show the lesson's own traceback and stop: later blocks depend on this one
             sys.stdout.flush()
             console.print(f"[bold red]block {index} (line {block.line}) failed:[/]")
             console.print(traceback.format_exc(), markup=False, highlight=False)
             return 1
         sys.stdout.flush()
-        if pause and index < total:
-            try:
-                answer = input("\nEnter: next block · q: quit ")
-            except EOFError:
-                answer = "q"
-            if answer.strip().lower().startswith("q"):
-                return 0
+        if pause and index < total and not next_block(console):
+            return 0
     if lesson.closing:
         console.print(Markdown(label_outputs(lesson.closing, lesson.path.parent), code_theme="monokai", hyperlinks=False))
     console.print(Rule(f"ran all {total} blocks of lesson {lesson.number}", style="dim"))
