@@ -21,6 +21,8 @@ import argparse
 import io
 from pathlib import Path
 
+from . import output_path_problem
+
 __all__ = ["EXPORT_SUFFIXES", "export_file", "add_export_argument", "offscreen_console", "save_console",
            "Output"]
 
@@ -31,7 +33,6 @@ def export_file(text: str) -> str:
     """An argparse type: a file name ending in .svg, .html or .txt (anything else is a usage error)."""
     if Path(text).suffix.lower() not in EXPORT_SUFFIXES:
         raise argparse.ArgumentTypeError(f"the file must end in {', '.join(EXPORT_SUFFIXES)}, got {text!r}")
-    from . import output_path_problem
     problem = output_path_problem(text)      # checked before the command runs, not after
     if problem:
         raise argparse.ArgumentTypeError(problem)
