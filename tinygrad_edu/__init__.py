@@ -13,6 +13,7 @@ from .errors import ShapeError
 from .tensor import (Generator, Tensor, arange, bool_, cat, eye, float64, full, full_like, int64, manual_seed,
                      ones, ones_like, rand, rand_like, randn, randn_like, stack, tensor, uniform, where, zeros,
                      zeros_like)
+from .jit import jit   # tg.jit(step): capture and replay (the function hides its module's name, as tensor does)
 
 __version__ = "0.1.0"
 
