@@ -1,4 +1,5 @@
 """save/load: exact round trips, atomic writes, and clear errors for bad files."""
+import importlib.util
 import json
 import math
 import os
@@ -11,6 +12,7 @@ import tinygrad_edu as tg
 from tinygrad_edu import nn
 from tinygrad_edu.serialization import CheckpointError, load, save
 
+HAS_NUMPY = importlib.util.find_spec("numpy") is not None
 any_float = st.floats(allow_nan=False, allow_infinity=True, width=64)
 
 
@@ -113,3 +115,117 @@ def test_missing_file(tmp_path):
 
 def test_top_level_exports():
     assert tg.save is save and tg.load is load
+
+
+# ---- size-0 tensors ------------------------------------------------------------------------------------
+@settings(max_examples=25, deadline=None)
+@given(shape=st.lists(st.integers(0, 3), min_size=1, max_size=4).filter(lambda s: 0 in s),
+       dtype=st.sampled_from(["float64", "int64", "bool"]))
+def test_empty_tensors_keep_their_shape_and_dtype(tmp_path_factory, shape, dtype):
+    """zeros(0, 5) used to come back as (0,), and zeros(3, 0) could not be saved."""
+    path = tmp_path_factory.mktemp("ck") / "empty.json"
+    for name in ("python", "numpy") if HAS_NUMPY else ("python",):
+        with tg.use_backend(name):
+            save({"t": tg.zeros(*shape, dtype=dtype)}, path)
+            back = load(path)["t"]
+            assert back.shape == tuple(shape) and back.dtype == dtype and back.numel() == 0
+            assert back.backend == name
+
+
+def test_views_are_saved_in_row_major_order(tmp_path, backend):
+    t = tg.arange(12).reshape(3, 4).T              # not contiguous
+    save({"t": t}, tmp_path / "v.json")
+    assert load(tmp_path / "v.json")["t"].tolist() == t.tolist()
+
+
+def test_a_checkpoint_gets_the_usual_file_mode(tmp_path):
+    umask = os.umask(0)
+    os.umask(umask)
+    path = save({"w": tg.tensor([1.0])}, tmp_path / "c.json")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# ---- hostile files: refused at once, naming the file ---------------------------------------------------------
+def _hostile(tmp_path, content=None, raw=None, name="hostile.json"):
+    """A file with a correct checksum (so every other check must hold on its own), or ``raw`` text."""
+    import hashlib
+    path = tmp_path / name
+    if raw is None:
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=True).encode()
+        raw = json.dumps({"format": "tinygrad_edu.checkpoint", "version": 1,
+                          "sha256": hashlib.sha256(canonical).hexdigest(), "content": content})
+    path.write_text(raw)
+    return path
+
+
+def _tensor(dtype, shape, data):
+    return {"w": {"__tensor__": {"dtype": dtype, "shape": shape, "data": data}}}
+
+
+def _nested(levels, inside=None):
+    """A dict holding lists in lists: ``levels`` levels of nesting in all (``inside`` in the innermost)."""
+    inner = [] if inside is None else [inside]
+    for _ in range(levels - 2):
+        inner = [inner]
+    return {"deep": inner}
+
+
+HEADER = '{"format": "tinygrad_edu.checkpoint", "version": 1, "sha256": "0", "content": '
+
+
+@pytest.mark.parametrize("content, raw, message", [
+    (_tensor("float64", [1_000_000_000, 0], []), None,
+     "tensor w claims the empty shape (1000000000, 0): sizes that large beside a 0"),
+    (_tensor("float64", [0, 2 ** 62, 2 ** 62], []), None, "tensor w claims the empty shape"),
+    (_tensor("float64", [1] * 100_000, [1.0]), None, "tensor w claims 100000 dimensions; at most 64"),
+    (None, HEADER + "[" * 100_000 + "]" * 100_000 + "}", "nested far too deeply"),
+    (_nested(900), None, "nested more than 100 levels deep"),
+    (_tensor("int64", [1], [10 ** 30]), None, "value 0 is 100000000000...(31 digits): it does not fit an int64"),
+    (_tensor("int64", [2], [0, -2 ** 63 - 1]), None, "value 1 is -9223372036854775809: it does not fit an int64"),
+    (_tensor("float64", [1], [10 ** 400]), None, "value 0 is 100000000000...(401 digits): it does not fit a float64"),
+    (_tensor("int64", [1], [1.5]), None, "value 0 is 1.5: an int64 tensor holds only whole numbers"),
+    (_tensor("bool", [1], ["yes"]), None, 'value 0 is "yes": a bool tensor holds only true and false'),
+    (_tensor("float64", [1], [True]), None, "value 0 is True: a float64 tensor holds only numbers"),
+    (_tensor("float64", [1], [[1.0]]), None, "value 0 is [1.0]: a float64 tensor holds only numbers"),
+    (_tensor("float64", [True, 1], [1.0]), None, "has a bad shape [true, 1]"),
+    (_tensor(["float64"], [1], [1.0]), None, 'has unknown dtype ["float64"]'),
+    (None, HEADER + '{"a": ' + "9" * 5000 + "}}", "not a readable checkpoint"),
+])
+def test_hostile_files_are_refused_at_once_naming_the_file(tmp_path, content, raw, message):
+    import tracemalloc
+    path = _hostile(tmp_path, content, raw)
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError) as info:
+            load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(info.value) and message in str(info.value), str(info.value)
+    assert peak < 50 * 2 ** 20 + 40 * path.stat().st_size     # nothing allocated beyond reading the file
+
+
+def test_what_save_writes_is_within_the_limits(tmp_path):
+    deep = []
+    for _ in range(150):
+        deep = [deep]
+    with pytest.raises(TypeError, match="nested more than 100 levels deep"):
+        save({"deep": deep}, tmp_path / "d.json")
+    assert not (tmp_path / "d.json").exists()
+    fine = _nested(100)                    # the dict and 99 lists inside it
+    assert load(save(fine, tmp_path / "fine.json")) == fine
+    with pytest.raises(TypeError, match="nested more than 100 levels deep"):
+        save(_nested(101), tmp_path / "d.json")
+    with pytest.raises(TypeError, match="nested more than 100 levels deep"):
+        save(_nested(98, inside=tg.tensor([1.0])), tmp_path / "d.json")   # a tensor's encoding adds 3
+    innermost = load(save(_nested(97, inside=tg.tensor([1.0])), tmp_path / "t.json"))["deep"]
+    while isinstance(innermost, list):
+        innermost = innermost[0]
+    assert innermost.tolist() == [1.0]
+
+
+def test_paths_must_be_file_names():
+    with pytest.raises(TypeError, match="load: path must be a file name .* got NoneType"):
+        load(None)
+    with pytest.raises(TypeError, match="save: path must be a file name .* got int"):
+        save({}, 5)

@@ -30,7 +30,11 @@ Safety: ``save`` writes to a temporary file in the same folder and renames it ov
 when the write is complete (``os.replace`` is atomic), so a crash never leaves half a checkpoint.
 ``load`` checks the magic, the version, the checksum and every tensor's shape against its data
 length; a truncated, corrupt or foreign file raises `CheckpointError` (a ``ValueError``) naming the
-file and what is wrong.
+file and what is wrong. A hostile file is refused the same way, at once and before anything is
+allocated: nesting deeper than 100 levels, a tensor of more than 64 dimensions, an empty tensor that
+claims huge sizes beside its 0 (such as [1000000000, 0]), a number that does not fit its dtype
+(an int64 beyond ±2⁶³, a float beyond ±1.8e308), or a value of the wrong kind (1.5 in an int64
+tensor, "yes" in a bool one). `save` never writes such a file.
 """
 from __future__ import annotations
 
@@ -41,7 +45,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from tinygrad_edu.shapes import flatten, nest
+from tinygrad_edu.backend import get_backend
 from tinygrad_edu.tensor import Tensor
 
 __all__ = ["save", "load", "CheckpointError", "FORMAT", "VERSION"]
@@ -49,6 +53,10 @@ __all__ = ["save", "load", "CheckpointError", "FORMAT", "VERSION"]
 FORMAT = "tinygrad_edu.checkpoint"
 VERSION = 1
 _DTYPES = ("float64", "int64", "bool")
+MAX_DEPTH = 100                 # levels of dicts and lists in a checkpoint's content
+MAX_DIMS = 64                   # a tensor's dimensions (NumPy's own limit)
+MAX_EMPTY_SIDES = 2 ** 24       # an empty tensor's non-zero sizes may multiply to at most this
+_INT64 = (-2 ** 63, 2 ** 63 - 1)
 
 
 class CheckpointError(ValueError):
@@ -67,24 +75,30 @@ def _dtype_name(t: Tensor) -> str:
     return name
 
 
-def _encode(obj, where: str):
+def _encode(obj, where: str, depth: int = 0):
+    if depth > MAX_DEPTH:
+        raise TypeError(f"save: {where} is nested more than {MAX_DEPTH} levels deep; checkpoints allow {MAX_DEPTH}")
     if isinstance(obj, Tensor):
         dtype = _dtype_name(obj)
-        data, _ = flatten(obj.detach().tolist())
         cast = {"float64": float, "int64": int, "bool": bool}[dtype]
-        return {"__tensor__": {"dtype": dtype, "shape": list(obj.shape), "data": [cast(v) for v in data]}}
+        data = [cast(v) for v in obj.detach().data.flat()]     # row-major, whatever the shape (size 0 too)
+        if dtype == "int64" and any(not _INT64[0] <= v <= _INT64[1] for v in data):
+            bad = next(v for v in data if not _INT64[0] <= v <= _INT64[1])
+            raise ValueError(f"save: tensor {where or '(top level)'} holds {_short_number(bad)}, which does not "
+                             "fit an int64")
+        return {"__tensor__": {"dtype": dtype, "shape": list(obj.shape), "data": data}}
     if isinstance(obj, dict):
         out = {}
         for k, v in obj.items():
             if not isinstance(k, str):
                 raise TypeError(f"save: dict keys must be strings, got {k!r} at {where or 'top level'}")
-            out[k] = _encode(v, f"{where}.{k}" if where else k)
+            out[k] = _encode(v, f"{where}.{k}" if where else k, depth + 1)
         if set(out) == {"__tensor__"}:
             raise TypeError(f"save: a dict whose only key is '__tensor__' (at {where or 'top level'}) "
                             "would read back as a tensor")
         return out
     if isinstance(obj, (list, tuple)):
-        return [_encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+        return [_encode(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     raise TypeError(f"save: cannot store {type(obj).__name__} at {where or 'top level'}; "
@@ -108,8 +122,11 @@ def _pretty(obj, indent: str) -> str:
 
 def save(obj, path) -> Path:
     """Write ``obj`` (a state dict or any nesting of the types above) to ``path`` atomically."""
-    path = Path(path)
+    path = _path("save", path)
     content = _encode(obj, "")
+    if _depth(content) > MAX_DEPTH:      # as load counts it: a tensor adds the levels of its own encoding
+        raise TypeError(f"save: the object is nested more than {MAX_DEPTH} levels deep (counting each tensor's "
+                        f"encoding as three); checkpoints allow {MAX_DEPTH}")
     document = {"format": FORMAT, "version": VERSION,
                 "sha256": hashlib.sha256(_canonical(content)).hexdigest(), "content": content}
     text = _pretty(document, "") + "\n"
@@ -121,6 +138,9 @@ def save(obj, path) -> Path:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)          # the temporary file is private (0600); the checkpoint gets the usual mode
+        os.umask(umask)
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -146,25 +166,83 @@ def _decode_tensor(spec, path: Path, where: str) -> Tensor:
     if not isinstance(spec, dict) or set(spec) != {"dtype", "shape", "data"}:
         raise CheckpointError(f"{path}: corrupt checkpoint: tensor {where} lacks dtype/shape/data")
     dtype, shape, data = spec["dtype"], spec["shape"], spec["data"]
-    if dtype not in _DTYPES:
-        raise CheckpointError(f"{path}: tensor {where} has unknown dtype {dtype!r}")
-    if not (isinstance(shape, list) and all(isinstance(s, int) and s >= 0 for s in shape)):
-        raise CheckpointError(f"{path}: tensor {where} has a bad shape {shape!r}")
-    if not isinstance(data, list) or len(data) != math.prod(shape):
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
+        raise CheckpointError(f"{path}: tensor {where} has unknown dtype {_short_value(dtype)}")
+    if not (isinstance(shape, list) and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
+                                            for s in shape)):
+        raise CheckpointError(f"{path}: tensor {where} has a bad shape {_short_value(shape)} "
+                              "(expected a list of whole numbers >= 0)")
+    if len(shape) > MAX_DIMS:
+        raise CheckpointError(f"{path}: tensor {where} claims {len(shape)} dimensions; at most {MAX_DIMS} are allowed")
+    count = math.prod(shape)
+    if count == 0 and math.prod(s for s in shape if s) > MAX_EMPTY_SIDES:
+        raise CheckpointError(f"{path}: tensor {where} claims the empty shape {tuple(shape)}: sizes that large beside "
+                              f"a 0 (more than {MAX_EMPTY_SIDES:,} together) are not something save writes")
+    if not isinstance(data, list) or len(data) != count:
         got = len(data) if isinstance(data, list) else type(data).__name__
-        raise CheckpointError(f"{path}: tensor {where}: shape {tuple(shape)} needs {math.prod(shape)} values, "
+        raise CheckpointError(f"{path}: tensor {where}: shape {tuple(shape)} needs {count} values, "
                               f"the file has {got}")
-    cast = {"float64": float, "int64": int, "bool": bool}[dtype]
-    try:
-        values = [cast(v) for v in data]
-    except (TypeError, ValueError):
-        raise CheckpointError(f"{path}: tensor {where} holds non-numeric values") from None
-    return Tensor(nest(values, tuple(shape)), dtype=dtype)
+    for i, value in enumerate(data):
+        problem = _value_problem(dtype, value)
+        if problem:
+            raise CheckpointError(f"{path}: tensor {where}: value {i} is {_short_value(value)}: {problem}")
+    values = [float(v) for v in data] if dtype == "float64" else data
+    return Tensor(get_backend().from_flat(values, tuple(shape), dtype))
+
+
+def _value_problem(dtype: str, value) -> str | None:
+    """Why ``value`` cannot be an element of a ``dtype`` tensor (None when it can)."""
+    if dtype == "bool":
+        return None if isinstance(value, bool) else "a bool tensor holds only true and false"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"a {dtype} tensor holds only numbers"
+    if dtype == "int64":
+        if not isinstance(value, int):
+            return "an int64 tensor holds only whole numbers"
+        return None if _INT64[0] <= value <= _INT64[1] else "it does not fit an int64 (-2**63 to 2**63 - 1)"
+    if isinstance(value, int):
+        try:
+            float(value)
+        except OverflowError:
+            return "it does not fit a float64 (at most about 1.8e308 in size)"
+    return None
+
+
+def _short_number(value) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:12]}...({len(text)} digits)"
+
+
+def _short_value(value) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _short_number(value)
+    text = json.dumps(value, allow_nan=True) if isinstance(value, (str, list, dict, float)) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _depth(content) -> int:
+    """How deeply dicts and lists nest in ``content`` (0 for a plain value), without recursion."""
+    deepest, stack = 0, [(content, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level + 1)
+            if deepest > MAX_DEPTH:
+                return deepest
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _path(where: str, path) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{where}: path must be a file name (a str or a Path), got {type(path).__name__}")
+    return Path(path)
 
 
 def load(path):
-    """Read a checkpoint written by `save`; Tensors come back with the exact same values."""
-    path = Path(path)
+    """Read a checkpoint written by `save`; Tensors come back with the exact same values (on the
+    current backend)."""
+    path = _path("load", path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -179,6 +257,11 @@ def load(path):
         looks_ours = raw.lstrip().startswith(b"{") and FORMAT.encode() in raw[:200]
         what = "truncated or corrupt checkpoint" if looks_ours else "not a tinygrad_edu checkpoint"
         raise CheckpointError(f"{path}: {what} (invalid JSON at line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except RecursionError:
+        raise CheckpointError(f"{path}: not a readable checkpoint: its JSON is nested far too deeply "
+                              f"(checkpoints nest at most {MAX_DEPTH} levels)") from None
+    except ValueError as e:          # e.g. a number of thousands of digits
+        raise CheckpointError(f"{path}: not a readable checkpoint: {e}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a tinygrad_edu checkpoint (no \"format\": \"{FORMAT}\" header)")
     version = document.get("version")
@@ -188,6 +271,9 @@ def load(path):
     if "content" not in document or "sha256" not in document:
         raise CheckpointError(f"{path}: corrupt checkpoint: missing \"content\" or \"sha256\"")
     content = document["content"]
+    if _depth(content) > MAX_DEPTH:
+        raise CheckpointError(f"{path}: its content is nested more than {MAX_DEPTH} levels deep; "
+                              f"checkpoints nest at most {MAX_DEPTH}")
     digest = hashlib.sha256(_canonical(content)).hexdigest()
     if digest != document["sha256"]:
         raise CheckpointError(f"{path}: corrupt checkpoint: checksum mismatch "
