@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+from pathlib import Path
 from typing import Sequence
 
 from ..trace.events import PHASES
@@ -60,7 +61,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="module:function or path/to/file.py:function (default: the Michael Jordan block)")
     parser.add_argument("--phase", choices=PHASES, default=None,
                         help="show only the forward, backward or update steps")
+    parser.add_argument("--graph", type=graph_file, default=None, metavar="FILE",
+                        help="also draw the computation graph as FILE: .svg (a picture, drawn without "
+                             "Graphviz) or .dot (Graphviz's text)")
     add_display_arguments(parser)
+
+
+def graph_file(text: str) -> str:
+    """``--graph``: a file name ending in .svg or .dot, in a folder that can be written."""
+    from ..trace.picture import GRAPH_SUFFIXES
+    from . import output_path_problem
+
+    if Path(text).suffix.lower() not in GRAPH_SUFFIXES:
+        raise argparse.ArgumentTypeError(f"--graph draws .svg or .dot, got {text!r}")
+    problem = output_path_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 def pages_argument(text: str) -> tuple[int, int]:
@@ -150,4 +167,23 @@ def run(args: argparse.Namespace) -> int:
         return 1
     pages = [render_event(e, position=i, total=len(events)) for i, e in enumerate(events, start=1)]
     title = f"steps of {args.target}" + (f" ({args.phase})" if args.phase else "")
-    return present(args, pages, graph=graph_tree(result.tape), summary=summary_table(events, title=title))
+    code = present(args, pages, graph=graph_tree(result.tape), summary=summary_table(events, title=title))
+    if code == 0 and getattr(args, "graph", None):
+        code = _write_graph(result.tape, args.graph, f"computation graph of {args.target}")
+    return code
+
+
+def _write_graph(tape, path: str, title: str) -> int:
+    """``--graph FILE``: the picture (.svg) or the DOT text (.dot) of the whole tape, written whole."""
+    from ..trace.picture import ComputationGraph
+    from .output import _write_whole
+
+    graph = ComputationGraph.from_tape(tape, title=title)
+    text = graph.svg() if path.lower().endswith(".svg") else graph.dot()
+    try:
+        _write_whole(Path(path), str(text))
+    except OSError as error:
+        print(f"tinygrad-edu trace: cannot write {path}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    print(f"graph saved to {path}", file=sys.stderr)
+    return 0

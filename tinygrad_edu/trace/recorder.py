@@ -299,6 +299,21 @@ class Tape:
         self._forward_of.clear()
         self._contexts.clear()
 
+    # ---- the graph as a picture (see picture.py) ----------------------------------------------------
+    def graph(self, title: str = ""):
+        """The computation graph of the forward steps: a picture in a notebook; ``.svg()``, ``.dot()``, ``.save(path)``."""
+        from .picture import ComputationGraph
+
+        return ComputationGraph.from_tape(self, title=title)
+
+    def graph_svg(self, title: str = "") -> str:
+        """The computation graph as SVG text, laid out and drawn here (no Graphviz needed)."""
+        return self.graph(title).svg()
+
+    def to_dot(self, title: str = "") -> str:
+        """The computation graph as Graphviz DOT text (``dot -Tpng graph.dot -o graph.png``)."""
+        return self.graph(title).dot()
+
 
 @contextlib.contextmanager
 def record(directions=None, modules=()):
