@@ -162,14 +162,14 @@ def run(repeat: int = 30, budget: float = 10.0, backends=("python", "numpy"), lo
 
 
 def render(moons: dict, console) -> None:
+    from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"micrograd's demo: two moons, MLP 2-16-16-1, hinge loss, {moons['steps']} full-batch "
-                        "SGD steps on 100 points", title_justify="left")
-    columns = ("implementation", "median ms/step", "steps", "speed-up", f"{moons['steps']} steps", "accuracy",
-               f"loss, step {moons['check_steps']}")
-    for column in columns:
-        table.add_column(column, justify="left" if column == "implementation" else "right")
+                        "SGD steps on 100 points", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
+                  collapse_padding=True)
+    rows = []
     entries = moons["results"]
     micrograd = entries.get("micrograd", {})
     skipped = [f"{e['label']}: {e['skipped']}" for e in entries.values() if "skipped" in e]
@@ -184,14 +184,23 @@ def render(moons: dict, console) -> None:
             continue
         loss = f"{entry['losses'][-1]:.10f} " + ("[green]✓[/]" if entry["agrees"] else "[red]✗ differs[/]")
         if "median_ms" not in entry:
-            table.add_row(entry["label"], "[red]not timed[/]", "", "", "", "", loss)
+            rows.append((entry["label"], "[red]not timed[/]", "", "", "", "", loss))
             continue
         ratio = (f"{micrograd['median_ms'] / entry['median_ms']:,.0f}×" if "median_ms" in micrograd else "-")
         demo = (f"{entry['demo_s']:.2f} s" if "demo_s" in entry
                 else f"≈ {entry['median_ms'] * moons['steps'] / 1e3:.0f} s")
         accuracy = f"{entry['accuracy']:.0%}" if "accuracy" in entry else ""
-        table.add_row(entry["label"], mlp_step_ms(entry["median_ms"]), str(len(entry["times_ms"])), ratio, demo,
-                      accuracy, loss)
+        rows.append((entry["label"], mlp_step_ms(entry["median_ms"]), str(len(entry["times_ms"])), ratio, demo,
+                     accuracy, loss))
+    # At 80 columns only the descriptions and headers wrap: every number keeps its full width.
+    table.add_column("implementation", min_width=len("implementation"), overflow="fold")
+    headers = ("median ms/step", "steps", "speed-up", f"{moons['steps']} steps", "accuracy",
+               f"loss, step {moons['check_steps']}")
+    for i, header in enumerate(headers, start=1):
+        widest = max([Text.from_markup(row[i]).cell_len for row in rows] + [max(map(len, header.split()))])
+        table.add_column(header, justify="right", width=widest)
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
 
 

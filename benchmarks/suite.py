@@ -173,12 +173,14 @@ def render(results: dict, console) -> None:
         shape = data["shape"]
         table = Table(title=f"{size}: batch {shape['batch']}, d_model {shape['d_model']}, "
                             f"d_hidden {shape['d_hidden']}", title_justify="left")
-        table.add_column("implementation")
-        table.add_column("median ms/step", justify="right")
-        table.add_column("steps", justify="right")
-        table.add_column("÷ hand Python", justify="right")
-        table.add_column("÷ hand NumPy", justify="right")
-        table.add_column(f"loss after {results['check_steps']} steps", justify="right")
+        # At 80 columns only the implementation's description wraps (never inside "tinygrad_edu");
+        # the numbers are never cut.
+        table.add_column("implementation", min_width=len("tinygrad_edu"), overflow="fold")
+        table.add_column("median\nms/step", justify="right", no_wrap=True)
+        table.add_column("steps", justify="right", no_wrap=True)
+        table.add_column("÷ hand\nPython", justify="right", no_wrap=True)
+        table.add_column("÷ hand\nNumPy", justify="right", no_wrap=True)
+        table.add_column(f"loss after\n{results['check_steps']} steps", justify="right", no_wrap=True)
         entries = data["results"]
         hand_python, hand_numpy = entries.get("hand_python", {}), entries.get("hand_numpy", {})
         skipped = [f"{entry['label']}: {entry['skipped']}" for entry in entries.values() if "skipped" in entry]

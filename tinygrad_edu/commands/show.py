@@ -48,14 +48,17 @@ def _as_json(ex: dict) -> dict:
 def _intro():
     from rich.panel import Panel
 
+    # Short lines, so the formulas are not broken at 80 columns.
     return Panel(
         "The MLP block:  out = x + W_down · relu(W_up · x + b_up) + b_down\n"
         "Neuron 0 stores [b]Michael Jordan plays basketball[/b]:\n"
-        "  row 0 of W_up = [cyan]Michael[/] + [cyan]Jordan[/], b_up[0] = −1   "
-        "→ neuron 0 = relu((M + J)·x − 1): ≈1 only when both names are in x (an AND gate)\n"
-        "  column 0 of W_down = [magenta]basketball[/]                    "
-        "→ when neuron 0 fires, the basketball direction is added to x\n"
-        "Neuron 1 stores [b]Michael Phelps plays swimming[/b] the same way. All other weights are 0.",
+        "  row 0 of W_up = [cyan]Michael[/] + [cyan]Jordan[/], b_up[0] = −1\n"
+        "    → neuron 0 = relu((M + J)·x − 1): ≈1 only when both names are in x\n"
+        "      (an AND gate)\n"
+        "  column 0 of W_down = [magenta]basketball[/]\n"
+        "    → when neuron 0 fires, the basketball direction is added to x\n"
+        "Neuron 1 stores [b]Michael Phelps plays swimming[/b] the same way.\n"
+        "All other weights are 0.",
         title="How an MLP block can store a fact", expand=False)
 
 
@@ -65,9 +68,22 @@ def _fmt(value: float, exact: bool) -> str:
     return f"{value:+.4f}"
 
 
-def _render(ex: dict) -> list:
+def _table(title: str, label: str):
+    """A compact table (no vertical rules, one space between columns): eight columns of signed numbers
+    and the longest names fit in 80 columns, so no number or name is cut or wrapped."""
+    from rich import box
     from rich.table import Table
 
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0), show_edge=False)
+    table.add_column(label, no_wrap=True)
+    return table
+
+
+def _number_column(table, header: str) -> None:
+    table.add_column(header, justify="right", no_wrap=True, min_width=max(len(line) for line in header.split("\n")))
+
+
+def _render(ex: dict) -> list:
     exact = ex["kind"] == "orthonormal"
     names = ex["directions"].names
     if exact:
@@ -77,19 +93,17 @@ def _render(ex: dict) -> list:
                    "nearly orthogonal, so the numbers are ≈ 1 and ≈ 0")
     parts = [f"\n[bold]{heading}[/]"]
 
-    dots = Table(title="Dot products between the directions (cos of the angle)", title_justify="left")
-    dots.add_column("")
+    dots = _table("Dot products between the directions (cos of the angle)", "")
     for n in names:
-        dots.add_column(n, justify="right")
+        _number_column(dots, n)
     for a in names:
         dots.add_row(a, *[_cell(ex["dots"][a][b], exact, a == b) for b in names])
     parts.append(dots)
 
-    neurons = Table(title="Up projection and ReLU: the neurons", title_justify="left")
-    neurons.add_column("input x")
+    neurons = _table("Up projection and ReLU: the neurons", "input x")
     for neuron, first, last, _sport in ex["facts"]:
-        neurons.add_column(f"({first}+{last})·x", justify="right")
-        neurons.add_column(f"neuron {neuron} = relu(… − 1)", justify="right")
+        _number_column(neurons, f"({first}+{last})\n·x")
+        _number_column(neurons, f"neuron {neuron}\n= relu(… − 1)")
     for case in ex["cases"]:
         row = [case["label"]]
         for neuron, first, last, _sport in ex["facts"]:
@@ -99,11 +113,9 @@ def _render(ex: dict) -> list:
         neurons.add_row(*row)
     parts.append(neurons)
 
-    out = Table(title="Down projection and residual: the output's dot product with each direction",
-                title_justify="left")
-    out.add_column("input x")
+    out = _table("Down projection and residual: the output's dot product with each direction", "input x")
     for n in names:
-        out.add_column(n, justify="right")
+        _number_column(out, n)
     for case in ex["cases"]:
         cells = []
         for n in names:

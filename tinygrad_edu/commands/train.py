@@ -239,6 +239,8 @@ def _print_results(out, args, module, result, seconds: float, saved: str | None)
 
     import tinygrad_edu as tg
 
+    from .layout import fitted
+
     out.print(f"[bold]loss[/] {sparkline(result.losses, width=min(60, max(10, out.width - 30)))}")
     settings = ", ".join(f"{k}={v}" for k, v in result.config.items() if k != "backend")
     out.print(f"[dim]settings: {settings}; backend {tg.get_backend()}; {seconds:.1f} s[/]")
@@ -249,11 +251,11 @@ def _print_results(out, args, module, result, seconds: float, saved: str | None)
     for key in shown:
         value = result.metrics[key]
         table.add_row(key.replace("_", " "), _format(value))
-    out.print(table)
+    out.print(fitted(table))
     report = getattr(module, "report", None)
     if report is not None:
         for part in report(result):
-            out.print(part)
+            out.print(fitted(part))        # a report's tables keep every word whole, at 80 columns too
     if saved:
         out.print(f"checkpoint saved to [bold]{saved}[/] (load it with tinygrad_edu.load)")
 
