@@ -14,6 +14,9 @@ backward op and optimizer update is recorded; what it returns says what else to 
 Without ``--step`` (or when standard input is not a terminal) every step is printed, then a
 summary table and the computation graph. With ``--step`` in a terminal: Enter/n next, p/b back,
 a number and Enter to jump, g graph, s summary, ? help, q quit.
+
+``--graph FILE.svg`` also draws the computation graph as a picture (``FILE.dot``: Graphviz's text), and
+``--save FILE.json`` keeps the whole trace as data (``tinygrad_edu.trace.load_json`` reads it back).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Sequence
 from ..trace.events import PHASES
 
 HELP = "record a computation and show each forward, backward and update step (--step to drive it)"
-EXPORT_FLAGS = ("--save", "--export")   # --save FILE keeps every page shown, as for demo
+EXPORT_FLAGS = ("--export",)   # --save FILE.svg|.html|.txt does the same, --save FILE.json keeps the trace
 
 DEFAULT_TARGET = "tinygrad_edu.commands.demo:michael_jordan"
 MIN_WIDTH = 40
@@ -64,7 +67,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--graph", type=graph_file, default=None, metavar="FILE",
                         help="also draw the computation graph as FILE: .svg (a picture, drawn without "
                              "Graphviz) or .dot (Graphviz's text)")
+    parser.add_argument("--save", action=SaveAction, dest="save_json", default=None, metavar="FILE",
+                        help="keep the trace: FILE.json holds every step (names, shapes, values, gradients; "
+                             "trace.load_json reads it back); FILE.svg, .html or .txt keeps what was printed, "
+                             "as --export")
     add_display_arguments(parser)
+
+
+class SaveAction(argparse.Action):
+    """``--save FILE``: a .json file keeps the whole trace as data; .svg, .html or .txt keeps the printout."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import output_path_problem
+        from .output import EXPORT_SUFFIXES
+
+        suffix = Path(values).suffix.lower()
+        if suffix != ".json" and suffix not in EXPORT_SUFFIXES:
+            raise argparse.ArgumentError(self, f"the file must end in .json (the trace itself) or in "
+                                               f"{', '.join(EXPORT_SUFFIXES)} (what was printed), got {values!r}")
+        problem = output_path_problem(values)       # checked before the command runs, not after
+        if problem:
+            raise argparse.ArgumentError(self, problem)
+        if suffix == ".json":
+            setattr(namespace, self.dest, values)
+            return
+        namespace.export = values
 
 
 def graph_file(text: str) -> str:
@@ -170,7 +197,23 @@ def run(args: argparse.Namespace) -> int:
     code = present(args, pages, graph=graph_tree(result.tape), summary=summary_table(events, title=title))
     if code == 0 and getattr(args, "graph", None):
         code = _write_graph(result.tape, args.graph, f"computation graph of {args.target}")
+    if code == 0 and getattr(args, "save_json", None):
+        code = _write_json(result.tape, args.save_json)
     return code
+
+
+def _write_json(tape, path: str) -> int:
+    """``--save FILE.json``: the whole trace as data (every phase, whatever ``--phase`` showed), written whole."""
+    from ..trace.jsonfile import dumps
+    from .output import _write_whole
+
+    try:
+        _write_whole(Path(path), dumps(tape) + "\n")
+    except OSError as error:
+        print(f"tinygrad-edu trace: cannot write {path}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    print(f"trace saved to {path} (read it back with tinygrad_edu.trace.load_json)", file=sys.stderr)
+    return 0
 
 
 def _write_graph(tape, path: str, title: str) -> int:

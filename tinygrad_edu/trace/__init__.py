@@ -6,6 +6,8 @@
         loss.backward()
     trace.show(tape)              # every step, as Rich panels
     console.print(trace.panel(tape[0]))   # one step
+    tape.graph_svg()              # the computation graph as a picture (SVG; tape.to_dot() for Graphviz)
+    trace.save_json(tape, "trace.json")   # the whole trace as JSON; trace.load_json reads it back
 
 Recording (`record`, `Tape`, the events) needs only the standard library; drawing needs Rich, which
 is imported the first time something is drawn.
@@ -14,7 +16,8 @@ is imported the first time something is drawn.
 from .events import BackwardEvent, Event, ForwardEvent, Snapshot, UpdateEvent
 from .recorder import Tape, record
 
-__all__ = ["record", "Tape", "Event", "ForwardEvent", "BackwardEvent", "UpdateEvent", "Snapshot", "show", "panel"]
+__all__ = ["record", "Tape", "Event", "ForwardEvent", "BackwardEvent", "UpdateEvent", "Snapshot", "show", "panel",
+           "graph", "save_json", "load_json"]
 
 
 def show(tape, console=None, phase=None) -> None:
@@ -29,3 +32,24 @@ def panel(event):
     from .render import render_event
 
     return render_event(event)
+
+
+def graph(tape, title: str = ""):
+    """The computation graph of ``tape``: a picture in a notebook; ``.svg()``, ``.dot()``, ``.save(path)``."""
+    from .picture import ComputationGraph
+
+    return ComputationGraph.from_tape(tape, title=title)
+
+
+def save_json(tape, path):
+    """Write the whole trace to ``path`` as JSON (the schema is in `tinygrad_edu.trace.jsonfile`)."""
+    from .jsonfile import save_json as save
+
+    return save(tape, path)
+
+
+def load_json(source) -> Tape:
+    """Read a trace written by `save_json` (or ``tinygrad-edu trace --save FILE.json``) back into a Tape."""
+    from .jsonfile import load_json as load
+
+    return load(source)
