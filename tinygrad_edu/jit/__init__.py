@@ -44,7 +44,15 @@ from .schedule import JitError, Program, Unstable, build
 
 __all__ = ["jit", "Jit", "JitError"]
 
-_capturing: list = []          # the jitted functions capturing right now (a capture inside one runs eagerly)
+# Captures compared before a difference is final: the first steps may differ for good reasons (an optimizer's
+# state does not exist yet, then is the gradient itself, then is an array of its own).
+_SETTLE = 3
+_capturing: list = []          # the captures running right now (a jitted function called inside one runs eagerly)
+
+
+def current_capture() -> Capture | None:
+    """The capture running now, if any."""
+    return _capturing[-1] if _capturing else None
 
 
 class Jit:
@@ -108,7 +116,7 @@ class Jit:
     def _capture(self, key, args, kwargs, tensors):
         previous, count = self._pending.get(key, (None, 0))
         capture = Capture(self.calls, list(previous.known) if previous else [], _readable_names(self.fn, tensors))
-        _capturing.append(self)
+        _capturing.append(capture)
         try:
             result = capture.run(self.fn, args, kwargs, previous.optimizers if previous else ())
         finally:
@@ -117,7 +125,7 @@ class Jit:
             self._pending[key] = (capture, 1)
             return result
         try:
-            program = build(self.__name__, previous, capture, final=count >= 2)
+            program = build(self.__name__, previous, capture, final=count >= _SETTLE)
             program.names = _names_in_scope(self.fn, args, kwargs)
             fuse(program)
             assign_buffers(program)

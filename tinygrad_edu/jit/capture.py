@@ -50,7 +50,7 @@ class Where:
         return linecache.getline(self.file, self.line).strip()
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Kernel:
     """One call of a backend member, as the function made it."""
 
@@ -71,6 +71,9 @@ class Kernel:
     value: object = None    # the Source of what it makes
     note: str = ""          # why its fate is what it is
 
+    def __repr__(self) -> str:
+        return f"<kernel #{self.number} {self.describe()} ({self.op}){' ' + self.fate if self.fate else ''}>"
+
     @property
     def kind(self) -> str:
         if self.name in READS:
@@ -88,11 +91,12 @@ class Kernel:
         return ([] if self.receiver is None else [self.receiver]) + list(self.args) + list(self.kwargs.values())
 
     def describe(self) -> str:
-        """``matmul (4, 8) @ (8, 32) → (4, 32)``: the member and the shapes it met."""
-        shapes = [_shape_text(v) for v in self.operands() if _looks_like_array(v)]
-        text = f"{display_name(self.name)} {' , '.join(shapes)}".rstrip()
+        """``matmul (4, 8) @ (8, 32) → (4, 32)``: the member, the shapes and numbers it met, what it made."""
+        parts = [str(tuple(v.shape)) if _looks_like_array(v) else repr(v) for v in self.operands()
+                 if _looks_like_array(v) or (isinstance(v, (int, float)) and not isinstance(v, bool))]
+        text = display_name(self.name) + (" " + (" @ " if self.name == "matmul" else ", ").join(parts) if parts else "")
         if _looks_like_array(self.out):
-            text += f" → {_shape_text(self.out)}"
+            text += f" → {tuple(self.out.shape)}"
         return text
 
 
@@ -110,10 +114,6 @@ def display_name(name: str) -> str:
 
 def _looks_like_array(value) -> bool:
     return hasattr(value, "shape") and hasattr(value, "strides") and hasattr(value, "storage")
-
-
-def _shape_text(array) -> str:
-    return str(tuple(array.shape))
 
 
 def settings(optimizer) -> dict:
@@ -160,7 +160,7 @@ class Capture:
 
     def run(self, fn, args, kwargs, known_optimizers=()):
         """Call ``fn(*args, **kwargs)`` with every backend kernel wrapped; returns what it returned."""
-        self._depth, self._labelled, self._seen = 0, 0, set()
+        self._depth, self._labelled, self._seen, self._owners = 0, 0, set(), set()
         for position, (_, tensor) in enumerate(self.arguments):
             self.argument_ids.setdefault(id(tensor.data), position)
         holders = self.holders = _dedupe([t for _, t in self.arguments] + self.known)
@@ -215,6 +215,10 @@ class Capture:
         where, optimizer = self._context()
         kernel = Kernel(len(self.kernels) + 1, name, module, receiver, args, kwargs, out, where, optimizer)
         kernel.identity = any(out is value for value in kernel.operands())
+        for value in kernel.operands():
+            if _looks_like_array(value) and id(value) not in self.producer and id(value) not in self._owners:
+                self._owners.add(id(value))
+                self._find_owner(value)
         self.kernels.append(kernel)
         if name in MUTATIONS:
             self.producer[id(receiver)] = kernel
@@ -237,6 +241,17 @@ class Capture:
                     optimizer = owner
             frame = frame.f_back
         return where, optimizer
+
+    def _find_owner(self, array) -> None:
+        """The tensor whose data an array from before the call is, when a tensor method handed it to a kernel
+        without an op (``targets.tolist()``, ``x > 0``): found among the locals of the calling frames."""
+        frame = sys._getframe(3)
+        while frame is not None and frame is not self._base:
+            for value in list(frame.f_locals.values()):
+                if isinstance(value, autograd.Node) and getattr(value, "data", None) is array:
+                    self._use(value)
+                    return
+            frame = frame.f_back
 
     def _label(self, op: str) -> None:
         for kernel in self.kernels[self._labelled:]:

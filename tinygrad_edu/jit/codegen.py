@@ -313,12 +313,14 @@ def _name_inputs(program: Program, writer: _Writer) -> None:
             source.name = writer.unique(program.arguments[source.position][0])
         elif source.kind == "tensor":
             base = names.get(id(source.tensor)) or source.tensor.name or "tensor"
+            source.label = f"{base}.{source.attr}"
             source.name = writer.unique(base + ("_grad" if source.attr == "grad" else ""))
             source.holder = writer.constant("T_" + base, source.tensor)
         elif source.kind == "constant":
             what = (f"made by #{source.kernel.number} {source.kernel.describe()}" if source.kernel is not None
                     else f"{tuple(source.array.shape)} {source.array.dtype}, held since before the calls")
-            source.name = writer.constant("c", source.array, what)
+            source.name = writer.constant(f"c{source.kernel.number}" if source.kernel is not None else "held",
+                                          source.array, what)
         elif source.kind == "state":
             source.name = writer.constant(
                 "state", source.array,
@@ -485,7 +487,7 @@ def _key_text(key, writer: _Writer) -> str:
 def _epilogue(program: Program, writer: _Writer) -> list:
     lines = []
     for holder, value in program.states:
-        key = ", ".join([":"] * len(holder.array.shape)) or "()"
+        key = _key_text((slice(None),) * len(holder.array.shape), writer)
         lines.append(f"{holder.name}[{key}] = {value.final().name}  # kept in place, where the function looks for it")
     for tensor, attr, source in program.writes:
         holder = writer.constant("T", tensor)

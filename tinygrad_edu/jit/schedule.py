@@ -41,7 +41,7 @@ class Unstable(Exception):
         self.text, self.main = text, main
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Source:
     """Where one array of the program comes from (see the module's docstring)."""
 
@@ -54,6 +54,11 @@ class Source:
     alias: Source | None = None   # a view that changes nothing: the source it is the same as
     name: str = ""                # its name in the generated code
     holder: str = ""              # for "tensor": the name of the tensor in the generated code
+    label: str = ""               # for "tensor": how the user's code calls it (``model.up.weight.data``)
+
+    def __repr__(self) -> str:
+        made = f" by #{self.kernel.number}" if self.kernel is not None else ""
+        return f"<{self.kind}{made} {self.name or ''}>".replace(" >", ">")
 
     def final(self) -> Source:
         source = self
@@ -62,7 +67,7 @@ class Source:
         return source
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Group:
     """Elementwise kernels fused into one loop (pure-Python backend): ``root`` makes the result."""
 
@@ -74,7 +79,7 @@ class Group:
     raises: bool = False              # it contains an op that can fail (÷ 0, overflow): keep a fallback
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Program:
     """Everything a replay needs and everything ``explain()`` shows."""
 
@@ -367,7 +372,7 @@ def _visible(program: Program, b: Capture) -> None:
     program.states = [(holder, holder.kernel.value) for holder, _ in program.states]
     for holder, value in program.states:
         size = math.prod(holder.array.shape)
-        if holder.array.offset != 0 or not holder.array.is_contiguous() or _storage_size(holder.array) != size:
+        if holder.array.offset != 0 or _storage_size(holder.array) != size:
             raise JitError(f"state made by kernel #{holder.kernel.number} {holder.kernel.describe()} is a view of "
                            "a larger array; the JIT keeps only whole arrays up to date")
     program.result = _template(program, b.result, holders)
