@@ -230,3 +230,53 @@ def test_every_built_in_op_binds_completely(op):
         assert first in params and clause.strip().startswith("∂L/∂{" + first), \
             "each clause is ∂L/∂{input} = ... for one input"
     assert inputs, "the op has at least one input"
+
+
+# ---- ops whose options once read badly ----------------------------------------------------------------
+
+def test_permute_reads_as_a_formula_bound_or_not():
+    x = tg.tensor([[1.0, 2.0, 3.0]], requires_grad=True).named("x")
+    tape = record(lambda: x.permute(1, 0).named("y").sum().backward())
+    permute = tape.forward[0]
+    assert "order order" not in permute.plain_formula()
+    assert permute.plain_formula() == "z = permute(x, order)"
+    assert permute.bound_formula() == "y = permute(x, (1, 0))"
+    backward = next(e for e in tape.backward if e.op == "Permute")
+    assert backward.plain_formula() == "∂L/∂x = permute(∂L/∂z, order⁻¹)"
+    assert backward.bound_formula() == "∂L/∂x = permute(∂L/∂y, (1, 0)⁻¹)"
+
+
+@pytest.mark.parametrize("bounds, value, gate", [
+    ({"max": 1.0}, "min(max(x, −∞), 1.0)", "[−∞ ≤ x ≤ 1.0]"),
+    ({"min": -0.5}, "min(max(x, -0.5), ∞)", "[-0.5 ≤ x ≤ ∞]"),
+    ({"min": -0.5, "max": 2}, "min(max(x, -0.5), 2)", "[-0.5 ≤ x ≤ 2]"),
+])
+def test_an_absent_clamp_bound_reads_as_infinity_not_none(bounds, value, gate):
+    x = tg.tensor([3.0, -1.0, 0.25], requires_grad=True).named("x")
+    tape = record(lambda: x.clamp(**bounds).named("c").sum().backward())
+    clamp = tape.forward[0]
+    assert clamp.bound_formula() == f"c = {value}" and "None" not in clamp.bound_formula()
+    backward = next(e for e in tape.backward if e.op == "Clamp")
+    assert backward.bound_formula() == f"∂L/∂x = ∂L/∂c ⊙ {gate}"
+
+
+@pytest.mark.parametrize("index, text", [
+    (lambda x: x[0], "x[0]"),
+    (lambda x: x[1, 2], "x[1, 2]"),
+    (lambda x: x[0, 1:], "x[0, 1:]"),
+    (lambda x: x[:, None], "x[:, None]"),
+    (lambda x: x[::2, 0], "x[::2, 0]"),
+])
+def test_an_index_reads_as_the_code_writes_it(index, text):
+    x = tg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True).named("x")
+    tape = record(lambda: index(x).named("part").sum().backward())
+    taken = next(e for e in tape.forward if e.op == "Slice")
+    assert taken.bound_formula() == f"part = {text}"
+    backward = next(e for e in tape.backward if e.op == "Slice")
+    assert backward.bound_formula().endswith(f"written at [{text[2:-1]}]")
+
+
+def test_describe_writes_infinities_and_index_keys_as_math_and_code_do():
+    assert describe(float("inf")) == "∞" and describe(float("-inf")) == "−∞"
+    assert describe((0,), index=True) == "0" and describe((0,)) == "(0,)"
+    assert describe((slice(None), None, Ellipsis, -1), index=True) == ":, None, ..., -1"

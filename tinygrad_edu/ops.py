@@ -203,13 +203,13 @@ class PowConst(Function):
 
 
 class Clamp(Function):
-    """Clipping to [low, high] (either bound may be None): the gradient passes where x was left alone
-    and stops where it was clipped."""
+    """Clipping to [low, high] (either bound may be None: no bound, as −∞ or ∞ would be): the gradient
+    passes where x was left alone and stops where it was clipped."""
     formula = "{z} = min(max({x}, {low}), {high})"
     derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ [{low} ≤ {x} ≤ {high}]"
 
     @staticmethod
-    def forward(ctx, x, low=None, high=None):
+    def forward(ctx, x, low=-math.inf, high=math.inf):
         ctx.save_for_backward(x)
         ctx.low, ctx.high = low, high
         z = x if low is None else x.maximum(low)
@@ -473,8 +473,8 @@ class Reshape(Function):
 class Permute(Function):
     """The axes reordered (a transpose, for two axes); the gradient's axes are put back in the
     inverse order."""
-    formula = "{z} = {x} with axes in order {order}"
-    derivative = "∂L/∂{x} = ∂L/∂{z} with the inverse of order {order}"
+    formula = "{z} = permute({x}, {order})"
+    derivative = "∂L/∂{x} = permute(∂L/∂{z}, {order}⁻¹)"
 
     @staticmethod
     def forward(ctx, x, order):

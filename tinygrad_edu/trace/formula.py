@@ -24,13 +24,14 @@ Rich or the engine: the recorder calls `op_symbols` once per op it records, the 
 from __future__ import annotations
 
 import inspect
+import math
 import string
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping
 
 __all__ = ["OpSymbols", "op_symbols", "statement", "fields", "output_symbol", "right_side", "bind", "keep_clauses",
-           "transposed", "describe", "TRANSPOSE_SUFFIX"]
+           "transposed", "describe", "index_fields", "TRANSPOSE_SUFFIX"]
 
 TRANSPOSE_SUFFIX = ".T"       # how the code spells a transpose, and so how the trace names one
 CLAUSE_SEPARATOR = ";"
@@ -209,17 +210,38 @@ def keep_clauses(derivative: str, silent: set[str]) -> str:
     return f"{CLAUSE_SEPARATOR}  ".join(kept) if kept else derivative
 
 
-def describe(value: Any, limit: int = 40) -> str:
-    """Short text for an option's value: ``2``, ``(0, 1)``, ``0:2, :`` for an index key, ``[3, 1, …]``."""
+def describe(value: Any, limit: int = 40, index: bool = False) -> str:
+    """Short text for an option's value: ``2``, ``(0, 1)``, ``∞``, ``[3, 1, …]``.
+
+    ``index`` says the value is written between brackets (``x[{key}]``): a key is then written as the
+    code writes an index, ``0`` and ``0:2, None`` rather than ``(0,)`` and ``(slice(0, 2), None)``.
+    """
     if isinstance(value, slice):
         text = ":".join("" if part is None else str(part) for part in (value.start, value.stop))
         text = text + (f":{value.step}" if value.step not in (None, 1) else "")
+    elif index and isinstance(value, tuple) and value:
+        text = ", ".join(describe(part, limit) for part in value)
     elif isinstance(value, tuple) and any(isinstance(part, slice) for part in value):
         text = ", ".join(describe(part, limit) for part in value)
     elif value is Ellipsis:
         text = "..."
+    elif isinstance(value, float) and math.isinf(value):
+        text = "∞" if value > 0 else "−∞"
     else:
         if hasattr(value, "tolist") and not isinstance(value, (int, float)):
             value = value.tolist()
         text = repr(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def index_fields(template: str) -> set[str]:
+    """The fields written between brackets, as an index is: ``key`` in ``{x}[{key}]``."""
+    try:
+        parts = _fields(template)
+    except ValueError:
+        return set()
+    found = set()
+    for (literal, name, _, _), (after, _, _, _) in zip(parts, parts[1:] + [("", None, None, None)]):
+        if name and literal.endswith("[") and after.startswith("]"):
+            found.add(name)
+    return found

@@ -32,7 +32,7 @@ from typing import Any, Iterator, Mapping
 from .. import autograd
 from ..shapes import flatten
 from .events import BackwardEvent, Event, ForwardEvent, Snapshot, UpdateEvent
-from .formula import TRANSPOSE_SUFFIX, describe, fields, op_symbols, output_symbol, statement
+from .formula import TRANSPOSE_SUFFIX, describe, fields, index_fields, op_symbols, output_symbol, statement
 
 __all__ = ["record", "Tape"]
 
@@ -46,12 +46,19 @@ def _about(fn_type: type) -> str:
 
 def _option_texts(fn_type: type, n_inputs: int, given: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
     """Every option's text (the ones given, then the defaults of the rest), and the ones to show apart:
-    not a field of the formula and not left at forward's default."""
+    not a field of the formula and not left at forward's default.
+
+    None given for an option whose default is something else means "not given" (``clamp(max=1)``
+    passes ``low=None``), so it reads as the default (``−∞``). An option the formula writes between
+    brackets is an index and reads as one (``x[0]``, not ``x[(0,)]``).
+    """
     declared = op_symbols(fn_type).options(n_inputs)
     values = {name: default for name, default in declared.items() if default is not inspect.Parameter.empty}
-    values.update(given)
-    texts = {name: describe(value) for name, value in values.items()}
-    in_formula = fields(getattr(fn_type, "formula", "") or "")
+    values.update({name: value for name, value in given.items() if value is not None or values.get(name) is None})
+    formula = getattr(fn_type, "formula", "") or ""
+    indices = index_fields(formula) | index_fields(getattr(fn_type, "derivative", "") or "")
+    texts = {name: describe(value, index=name in indices) for name, value in values.items()}
+    in_formula = fields(formula)
     unstated = {name: texts[name] for name in given
                 if name not in in_formula and not _same(declared.get(name, inspect.Parameter.empty), given[name])}
     return texts, unstated
@@ -313,6 +320,13 @@ class Tape:
     def to_dot(self, title: str = "") -> str:
         """The computation graph as Graphviz DOT text (``dot -Tpng graph.dot -o graph.png``)."""
         return self.graph(title).dot()
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        """In a notebook: the steps per phase and the summary table (``repr`` stays one line)."""
+        from .._display import mimebundle
+        from .render import tape_view
+
+        return mimebundle(tape_view(self), include=include, exclude=exclude)
 
 
 @contextlib.contextmanager
