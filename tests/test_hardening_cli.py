@@ -123,3 +123,10 @@ def test_train_save_refuses_a_pictures_name_and_points_to_export(capsys, never_t
 
 def test_demo_save_of_a_checkpoint_name_is_refused(capsys):
     usage_error(capsys, ["demo", "--save", "model.json"], "the file must end in .svg, .html, .txt")
+
+
+@pytest.mark.parametrize("argv", [["train", "mlp-block"], ["show", "michael-jordan"], ["bench"], ["tutorial"]])
+@pytest.mark.parametrize("width, message", [("5", "expected at least 40 columns, got 5"),
+                                            ("wide", "expected a whole number of columns, got 'wide'")])
+def test_a_width_too_narrow_to_draw_anything_is_refused(capsys, never_trains, argv, width, message):
+    usage_error(capsys, [*argv, "--width", width], message)

@@ -212,3 +212,23 @@ def test_load_state_dict_keeps_the_parameters_on_their_own_backend(home, other):
     assert model.weight.tolist() == state["weight"].tolist()
     with tg.use_backend(home):
         assert model(tg.ones(1, 2)).backend == home
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: nn.Linear(2, 3, generator=5), TypeError, "generator must be a tinygrad_edu.Generator (tg.Generator(seed)), "
+                                                      "got int; for a number, pass seed= instead"),
+    (lambda: nn.Linear(2, 3, seed="x"), TypeError, "seed must be an integer, got str 'x'"),
+    (lambda: nn.MLPBlock(2, 3, seed=1.5), TypeError, "seed must be an integer, got float 1.5"),
+    (lambda: nn.Embedding(2, 3, generator="g"), TypeError, "generator must be a tinygrad_edu.Generator"),
+    (lambda: nn.Linear(2, 3, bias="no"), TypeError, "Linear: bias must be True or False, got 'no'"),
+    (lambda: nn.SelfAttention(4, 2, bias="no"), TypeError, "Linear: bias must be True or False, got 'no'"),
+])
+def test_seeds_generators_and_flags_are_checked(make, error, message):
+    with raises(error, message):
+        make()
+
+
+def test_a_seed_or_a_generator_still_gives_the_same_layer():
+    a = nn.Linear(2, 3, seed=7)
+    b = nn.Linear(2, 3, generator=tg.Generator(7))
+    assert a.weight.tolist() == b.weight.tolist() and a.bias.tolist() == b.bias.tolist()

@@ -61,8 +61,8 @@ def test_the_list_marks_what_is_not_installed():
     assert "numpy (not installed)" in done.stdout
 
 
-def test_tutorial_width_must_be_positive(capsys):
+def test_tutorial_width_must_be_at_least_40_columns(capsys):
     with pytest.raises(SystemExit) as info:
         main(["tutorial", "--width", "-5"])
     assert info.value.code == 2
-    assert "expected a positive integer, got -5" in capsys.readouterr().err
+    assert "expected at least 40 columns, got -5" in capsys.readouterr().err

@@ -46,6 +46,20 @@ def checkpoint_path(text: str) -> str:
     return text
 
 
+MIN_WIDTH = 40      # narrower than this, no table or formula can be drawn
+
+
+def terminal_width(text: str) -> int:
+    """An argparse type for ``--width``: a whole number of columns, at least 40."""
+    try:
+        width = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of columns, got {text!r}") from None
+    if width < MIN_WIDTH:
+        raise argparse.ArgumentTypeError(f"expected at least {MIN_WIDTH} columns, got {width}")
+    return width
+
+
 def positive_int(text: str) -> int:
     """An argparse type: a whole number of at least 1 (a bad one is a usage error, exit 2)."""
     try:

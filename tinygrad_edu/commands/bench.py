@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import positive_int
+from . import positive_int, terminal_width
 
 HELP = "time a training step of the MLP block on both backends, against hand-written code, micrograd and PyTorch"
 
@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-engine", action="store_true",
                         help="skip the trace-hook and op-chain measurements")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    parser.add_argument("--width", type=positive_int, default=None, help="width of the tables in characters")
+    parser.add_argument("--width", type=terminal_width, default=None, help="width of the tables in characters")
 
 
 def _benchmarks():

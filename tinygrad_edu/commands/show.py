@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from . import positive_int
+from . import positive_int, terminal_width
 
 HELP = "show a hand-built example (michael-jordan: the MLP block that stores a fact)"
 
@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="show only the orthonormal version (exact numbers)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random directions (default 0)")
     parser.add_argument("--json", action="store_true", help="print the numbers as one JSON object instead")
-    parser.add_argument("--width", type=positive_int, default=None, help="output width in characters")
+    parser.add_argument("--width", type=terminal_width, default=None, help="output width in characters")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ import math
 import sys
 import time
 
-from . import checkpoint_path, output_path_problem, positive_int
+from . import checkpoint_path, output_path_problem, positive_int, terminal_width
 
 HELP = "train one of the lecture's models (mlp-block, facts, orthogonal, superposition, transformer)"
 
@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(to keep what is printed, use --export FILE.svg)")
     parser.add_argument("--set", dest="settings", type=_setting, action="append", default=[], metavar="KEY=VALUE",
                         help="a model-specific setting, e.g. --set dim=32 --set lr=0.005 (repeatable)")
-    parser.add_argument("--width", type=positive_int, default=None, help="output width in characters")
+    parser.add_argument("--width", type=terminal_width, default=None, help="output width in characters")
 
 
 def _task(name: str):

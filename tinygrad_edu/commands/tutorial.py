@@ -15,7 +15,7 @@ import sys
 import traceback
 
 from .. import tutorials
-from . import positive_int
+from . import terminal_width
 
 HELP = "read the numbered lessons, or run a lesson's code block by block"
 
@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-pause", action="store_true",
                         help="with --run: do not wait for Enter between blocks")
     parser.add_argument("--no-pager", action="store_true", help="print the lesson instead of paging it")
-    parser.add_argument("--width", type=positive_int, default=None, help="output width in columns")
+    parser.add_argument("--width", type=terminal_width, default=None, help="output width in columns")
     parser.add_argument("--notebook", metavar="OUT.ipynb", type=_notebook_file, default=None,
                         help="write the lesson as a Jupyter notebook (its text and code as cells, in order)")
 

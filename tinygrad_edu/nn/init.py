@@ -22,6 +22,11 @@ def generator_for(generator=None, seed=None):
     ``seed`` (so weight and bias get different numbers), or None (the default generator)."""
     if generator is not None and seed is not None:
         raise ValueError("give either seed= or generator=, not both")
+    if generator is not None and not isinstance(generator, tg.Generator):
+        raise TypeError(f"generator must be a tinygrad_edu.Generator (tg.Generator(seed)), got "
+                        f"{type(generator).__name__}; for a number, pass seed= instead")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__} {seed!r}")
     return tg.Generator(seed) if seed is not None else generator
 
 

@@ -40,7 +40,7 @@ class Linear(Module):
         self.weight = Parameter(init.uniform((self.out_features, self.in_features), -bound, bound,
                                              generator=generator))
         self.bias = (Parameter(init.uniform((self.out_features,), -bound, bound, generator=generator))
-                     if bias else None)
+                     if boolean("Linear", "bias", bias) else None)
 
     def forward(self, x: Tensor) -> Tensor:
         expect_tensor(f"Linear({self.in_features}, {self.out_features})", x, min_dims=1)
@@ -167,7 +167,7 @@ class Embedding(Module):
         self.num_embeddings = integer("Embedding", "num_embeddings", num_embeddings)
         self.embedding_dim = integer("Embedding", "embedding_dim", embedding_dim)
         self.weight = Parameter(init.normal((self.num_embeddings, self.embedding_dim),
-                                            generator=generator, seed=seed))
+                                            generator=init.generator_for(generator, seed)))
 
     def forward(self, indices) -> Tensor:
         me = f"Embedding({self.num_embeddings}, {self.embedding_dim})"
