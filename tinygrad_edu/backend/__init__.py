@@ -3,8 +3,8 @@
 A backend is a module with an ``Array`` class (the storage and its kernels) and a few creation
 functions. What ``ops.py``, ``autograd.py``, ``tensor.py``, the optimizers and a student's own ops may
 call on them is declared once, below: ``Array`` for the arrays and ``Backend`` for the module. The
-pure-Python backend (``python.py``) and the NumPy one (``numpy.py``) both provide exactly that, so they
-are interchangeable; a test checks both against these declarations.
+pure-Python backend (``python.py``) and the NumPy one (``numpy.py``) both provide it, so they are
+interchangeable; a test checks both against these declarations, and that the engine calls nothing else.
 
 Choose one with ``set_backend("numpy")``, ``with use_backend("numpy"): ...`` or the environment
 variable ``TINYGRAD_EDU_BACKEND``. New tensors are made on the current backend.
@@ -31,8 +31,8 @@ class Array(Protocol):
     strides: tuple          # elements to step in ``storage`` per step along each axis
     offset: int             # where element [0, 0, ...] sits in ``storage``
     storage: object         # the flat buffer, the same object for every view of it
+    ndim: int               # the number of axes
 
-    ndim: int
     # layout and conversion
     def is_contiguous(self) -> bool: ...
     def contiguous(self) -> Array: ...
