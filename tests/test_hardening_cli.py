@@ -6,11 +6,9 @@ import pytest
 
 from tinygrad_edu.cli import main
 
-TASK_MODULES = {"mlp-block": ("models.mlp_block", "train"), "facts": ("models.michael_jordan", "train"),
-                "orthogonal": ("models.superposition", "train_orthogonal"),
-                "superposition": ("models.superposition", "train_toy_models"),
-                "transformer": ("models.mini_transformer", "train"),
-                "facts-sweep": ("models.michael_jordan", "train_capacity"), "moons": ("models.moons", "train")}
+from models import TASKS  # noqa: E402
+
+TASK_MODULES = {name: (module, function) for name, (module, function, _) in TASKS.items()}
 
 
 @pytest.fixture
