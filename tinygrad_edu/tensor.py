@@ -251,6 +251,11 @@ class Tensor(Node):
         from ._format import rich_grid
         return rich_grid(self)
 
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        """In a notebook: the coloured grid (and the gradient after backward); as text, the repr."""
+        from ._display import mimebundle, tensor_view
+        return mimebundle(tensor_view(self), plain=repr(self), include=include, exclude=exclude)
+
     __hash__ = object.__hash__
 
     # ---- autograd -------------------------------------------------------------------------------

@@ -6,7 +6,8 @@
         loss.backward()
     trace.show(tape)              # every step, as Rich panels
     console.print(trace.panel(tape[0]))   # one step
-    tape.graph_svg()              # the computation graph as a picture (SVG; tape.to_dot() for Graphviz)
+    trace.browse(tape)            # in a notebook: one step at a time, with next and back buttons
+    tape.graph()                  # the computation graph: a picture in a notebook, .svg(), .dot(), .save(path)
     trace.save_json(tape, "trace.json")   # the whole trace as JSON; trace.load_json reads it back
 
 Recording (`record`, `Tape`, the events) needs only the standard library; drawing needs Rich, which
@@ -17,7 +18,7 @@ from .events import BackwardEvent, Event, ForwardEvent, Snapshot, UpdateEvent
 from .recorder import Tape, record
 
 __all__ = ["record", "Tape", "Event", "ForwardEvent", "BackwardEvent", "UpdateEvent", "Snapshot", "show", "panel",
-           "graph", "save_json", "load_json"]
+           "browse", "save_json", "load_json"]
 
 
 def show(tape, console=None, phase=None) -> None:
@@ -34,11 +35,12 @@ def panel(event):
     return render_event(event)
 
 
-def graph(tape, title: str = ""):
-    """The computation graph of ``tape``: a picture in a notebook; ``.svg()``, ``.dot()``, ``.save(path)``."""
-    from .picture import ComputationGraph
+def browse(source, graph=None, summary=None, widgets=None, width=None):
+    """Step through ``source`` (a tape, events or Rich renderables) in a notebook: next and back buttons
+    where ipywidgets is installed, else a list of folded pages (see `tinygrad_edu.trace.pages`)."""
+    from .pages import browse as make
 
-    return ComputationGraph.from_tape(tape, title=title)
+    return make(source, graph=graph, summary=summary, widgets=widgets, width=width)
 
 
 def save_json(tape, path):

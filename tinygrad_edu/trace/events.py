@@ -8,7 +8,8 @@ A tape is a list of events, one per thing that happened while recording:
 
 Every tensor that appears in an event is kept as a `Snapshot`: its name, shape and a *copy* of its
 values, so a later optimizer step cannot rewrite history. Events are plain data: `render.py` draws
-them with Rich (``trace.panel(event)``); nothing here imports it.
+them with Rich (``trace.panel(event)``, and in a notebook an event or a snapshot shows as its drawing);
+nothing here imports Rich until something is drawn.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ __all__ = ["Snapshot", "Event", "ForwardEvent", "BackwardEvent", "UpdateEvent", 
 PHASES = ("forward", "backward", "update")
 
 
-@dataclass
+@dataclass(repr=False)
 class Snapshot:
     """One tensor (or one gradient) at one moment.
 
@@ -79,6 +80,18 @@ class Snapshot:
         """The fraction of entries that are exactly 0 (what a ReLU switched off)."""
         return sum(1 for v in self.values if v == 0) / len(self.values)
 
+    def __repr__(self) -> str:
+        from .._format import shape_text
+
+        return f"<Snapshot {self.label} {shape_text(self.shape)} {self.dtype}>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        """In a notebook: the name, shape and coloured grid the trace draws for it."""
+        from .._display import mimebundle
+        from .render import tensor_block
+
+        return mimebundle(tensor_block(self), include=include, exclude=exclude)
+
     def projection(self, direction: str, vector: int = 0) -> float:
         """The dot product of vector ``vector`` (row; 0 for a 1-D tensor) with ``direction``."""
         if self.projections is None:
@@ -87,7 +100,7 @@ class Snapshot:
         return self.projections[vector][direction]
 
 
-@dataclass
+@dataclass(repr=False)
 class Event:
     """What every event has: its position on the tape, phase, op name and formula (as the op states it)."""
 
@@ -110,8 +123,23 @@ class Event:
         """The formula with this step's names put in (None when that changes nothing)."""
         return None
 
+    def headline(self) -> str:
+        """What happened, in one line: the formula with this step's names (see each phase)."""
+        return self.bound_formula() or self.plain_formula()
 
-@dataclass
+    def __repr__(self) -> str:
+        count = f" of {self.total}" if self.total else ""
+        return f"<{type(self).__name__} step {self.step}{count} · {self.op} · {self.headline()}>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        """In a notebook: the step's panel, as ``trace.panel(event)`` draws it in a terminal."""
+        from .._display import mimebundle
+        from .render import render_event
+
+        return mimebundle(render_event(self), include=include, exclude=exclude)
+
+
+@dataclass(repr=False)
 class _OpEvent(Event):
     """An op's forward or backward step: the forward values, and the symbols that name them.
 
@@ -149,7 +177,7 @@ class _OpEvent(Event):
         return None if bound == self.plain_formula() else bound
 
 
-@dataclass
+@dataclass(repr=False)
 class ForwardEvent(_OpEvent):
     """``output = op(*inputs, **options)`` ran once.
 
@@ -175,7 +203,7 @@ class ForwardEvent(_OpEvent):
         return None if value is None else bind(value, self.names())
 
 
-@dataclass
+@dataclass(repr=False)
 class BackwardEvent(_OpEvent):
     """The backward of one op ran: from ``grad_output`` = ∂L/∂output to one gradient per input.
 
@@ -193,6 +221,12 @@ class BackwardEvent(_OpEvent):
         fed = {symbol for symbol, grad in zip(self.input_symbols, self.input_grads) if grad is not None}
         return keep_clauses(self.formula, set(self.input_symbols) - fed)
 
+    def headline(self) -> str:
+        """``∂L/∂h → ∂L/∂u``: which gradient came in, which went out."""
+        sent = ", ".join(g.label for g in self.input_grads if g is not None) or "—"
+        received = self.grad_output.label if self.grad_output is not None else "∂L/∂?"
+        return f"{received} → {sent}"
+
     def snapshots(self) -> Iterator[Snapshot]:
         yield from self.inputs
         for snap in (self.output, self.grad_output, *self.input_grads):
@@ -200,7 +234,7 @@ class BackwardEvent(_OpEvent):
                 yield snap
 
 
-@dataclass
+@dataclass(repr=False)
 class UpdateEvent(Event):
     """An optimizer changed one parameter by its ``rule`` (kept in ``formula``), e.g. ``w ← w − lr·∂L/∂w``."""
 
@@ -218,6 +252,10 @@ class UpdateEvent(Event):
     def name(self) -> str:
         """The parameter's name (from the module tree when the tape knows it)."""
         return self.before.name if self.before is not None else ""
+
+    def headline(self) -> str:
+        """``block.up.weight: w ← w − 0.1·g``."""
+        return f"{self.name}: {self.rule}"
 
     def snapshots(self) -> Iterator[Snapshot]:
         for snap in (self.before, self.grad, self.after):

@@ -11,7 +11,7 @@ a recorded tape, with tensors instead of scalars:
 * leaves marked: grey for an input, yellow for a parameter (a leaf that requires grad, which the
   optimizer changes), red for the loss backward started from.
 
-    graph = ComputationGraph.from_tape(tape)        # or trace.graph(tape)
+    graph = ComputationGraph.from_tape(tape)        # or tape.graph()
     graph.svg()          # SVG text; shown as the picture in a notebook
     graph.dot()          # the same graph as Graphviz DOT text, for ``dot -Tpng``
     graph.save("graph.svg")                         # .svg or .dot
@@ -44,7 +44,7 @@ FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 FONT_SIZE, HEADER_SIZE, SMALL_SIZE = 12.0, 12.0, 11.0
 ADVANCE = 0.602
 LINE, PAD = 16.0, 8.0
-TITLE_HEIGHT, LEGEND_HEIGHT = 30.0, 34.0
+TITLE_HEIGHT, LEGEND_HEIGHT = 30.0, 44.0
 
 ROWS_SHOWN, COLUMNS_SHOWN = 3, 6          # up to 3 rows of up to 6 numbers are written out in full
 FORMULA_WIDTH = 28                         # an op's formula wraps at this many characters

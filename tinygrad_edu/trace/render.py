@@ -7,6 +7,7 @@
 * `projection_table` several vectors side by side, a row per direction (x before, y after)
 * `render_event`     one event as a panel: step k of n, phase, op, formula, shapes, values, gradients
 * `summary_table`    one row per step
+* `tape_view`        a tape at a glance: counts per phase and the summary (its notebook display)
 
 Events are plain data (`events.py`); this module reads them and never the other way round.
 """
@@ -27,7 +28,7 @@ from .._format import format_number, shape_text, value_style
 from .events import BackwardEvent, Event, ForwardEvent, Snapshot, UpdateEvent
 
 __all__ = ["format_number", "values_grid", "tensor_block", "projection_bars", "projection_table", "render_event",
-           "summary_table", "print_tape"]
+           "summary_table", "tape_view", "print_tape"]
 
 PHASE_COLOURS = {"forward": "cyan", "backward": "magenta", "update": "green"}
 
@@ -284,14 +285,14 @@ class SummaryTable:
             table.add_column("mostly along", max_width=16)
         for number, event in enumerate(self.events, start=self.start):
             if isinstance(event, UpdateEvent):
-                what, result = f"{event.name}: {event.rule}", event.after
+                result = event.after
             elif isinstance(event, ForwardEvent):
-                what, result = event.bound_formula() or event.plain_formula(), event.output
+                result = event.output
             else:
                 assert isinstance(event, BackwardEvent)
-                grads = ", ".join(g.label for g in event.input_grads if g is not None)
-                what, result = f"{event.grad_output.label} → {grads or '—'}", event.grad_output
-            row = [str(number), Text(event.phase, style=PHASE_COLOURS.get(event.phase, "")), event.op, what]
+                result = event.grad_output
+            row = [str(number), Text(event.phase, style=PHASE_COLOURS.get(event.phase, "")), event.op,
+                   event.headline()]
             if with_shapes:
                 row.append(shape_text(result.shape) if result is not None else "")
             if with_directions:
@@ -302,10 +303,31 @@ class SummaryTable:
     def __rich_console__(self, console, options):
         yield self.table(options.max_width)
 
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        """In a notebook: the table, as a terminal draws it."""
+        from .._display import mimebundle
+
+        return mimebundle(self, include=include, exclude=exclude)
+
 
 def summary_table(events: Sequence[Event], title: str = "trace summary", start: int = 1) -> SummaryTable:
     """The summary of ``events`` (numbered from ``start``), as a Rich renderable."""
     return SummaryTable(events, title=title, start=start)
+
+
+def tape_view(tape) -> RenderableType:
+    """A tape at a glance (what a notebook shows for it): how many steps of each phase, the summary
+    table, and how to see more."""
+    counts = [(phase, sum(1 for e in tape if e.phase == phase)) for phase in PHASE_COLOURS]
+    head = Text(f"tape: {len(tape)} step{'s' if len(tape) != 1 else ''}", style="bold")
+    for index, (phase, count) in enumerate((p, n) for p, n in counts if n):
+        head.append(" · " if index else " — ", style="dim")
+        head.append(f"{count} {phase}", style=PHASE_COLOURS[phase])
+    hint = Text("trace.show(tape): every step · trace.browse(tape): one at a time · tape.graph(): the picture",
+                style="dim")
+    if not len(tape):
+        return Group(head, Text("(nothing was recorded)", style="dim"))
+    return Group(head, SummaryTable(list(tape), title=""), hint)
 
 
 def print_tape(tape, console: Console | None = None, phase: str | None = None) -> None:
