@@ -328,13 +328,6 @@ class Tape:
 
         return mimebundle(tape_view(self), include=include, exclude=exclude)
 
-    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        """In a notebook: the steps per phase and the summary table (``repr`` stays one line)."""
-        from .._display import mimebundle
-        from .render import tape_view
-
-        return mimebundle(tape_view(self), include=include, exclude=exclude)
-
 
 @contextlib.contextmanager
 def record(directions=None, modules=()):
