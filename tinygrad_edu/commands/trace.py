@@ -11,6 +11,9 @@ backward op and optimizer update is recorded; what it returns says what else to 
   a dict          keys "loss", "directions", "modules" (names parameters from the module tree,
                   e.g. {"block": block}) and "optimizer" (stepped after the backward pass)
 
+A tensor is called by its ``.named("h")`` name, else after the variable of the function that holds
+it (``h``, ``loss``; ``model.weight`` for a Module's parameters), else t1, t2, ...
+
 Without ``--step`` (or when standard input is not a terminal) every step is printed, then a
 summary table and the computation graph. With ``--step`` in a terminal: Enter/n next, p/b back,
 a number and Enter to jump, g graph, s summary, ? help, q quit.

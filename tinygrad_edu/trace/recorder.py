@@ -13,10 +13,21 @@ engine calls ``tape.on_backward`` for every op it differentiates, and optimizers
 (see `events.py`) holding copies of the values.
 
 Names: a tensor named in the module tree (``block.up.weight``) gets that name; otherwise its own
-``.name`` (set with ``.named("x")``); otherwise a short stable name ``t1``, ``t2``, ... in order of
-first appearance. The transpose of a named matrix is called as the code writes it, ``W.T``, and a
+``.name`` (set with ``.named("x")``); otherwise, with ``names_from=function``, the name of the
+variable (or argument) of that function that holds it (``h``; a Module in a variable names its
+parameters, ``model.weight``); otherwise a short stable name ``t1``, ``t2``, ... in order of first
+appearance. The transpose of a named matrix is called as the code writes it, ``W.T``, and a
 number the code wrote (``x * 3``) is called by its value. Names are settled when the block ends, so
 ``h = (x @ w).named("h")`` names the output of the matmul even though the name came after the op ran.
+
+How variables are read: each time an op runs, the recorder walks up the call stack to the frame of
+``function`` (a few frames: the op, the Tensor method, maybe a helper) and reads its local
+variables; once more when the block ends (a finished frame keeps its last locals). No tracing hook
+(``sys.settrace``) is installed, so the function runs at full speed between ops, and nothing is
+read when ``names_from`` is not given. Only that function's own variables count, not its helpers'
+(their ``x`` is often someone else's ``h``). A variable that held several tensors over time (``h =
+h.relu()``, a loop) numbers them in order: ``h₁``, ``h₂``, ... A result never held in a variable
+(``x @ W.T`` inside a longer expression) keeps a t-number.
 
 Each event keeps the op's ``formula`` (or ``derivative``) as the op states it, with the symbols and
 option values of this step, so it can show the formula with the tensors' names (see `formula.py`).
@@ -27,6 +38,8 @@ from __future__ import annotations
 import contextlib
 import inspect
 import math
+import sys
+import types
 from typing import Any, Iterator, Mapping
 
 from .. import autograd
@@ -79,8 +92,11 @@ class Tape:
     stored values) and name module parameters with `name_modules` (inside the ``with`` block).
     """
 
-    def __init__(self, directions=None, modules=()):
+    def __init__(self, directions=None, modules=(), names_from=None):
         self.events: list[Event] = []
+        self._names_from = _code_of(names_from)   # the code whose variables name tensors (or None)
+        self._frame = None                          # its frame, last seen while an op ran
+        self._bindings: dict[str, list[int]] = {}  # variable -> the keys it held, in order
         self._keys: dict[int, int] = {}            # id(tensor) -> key, while recording
         self._alive: dict[int, Any] = {}           # key -> tensor, kept so ids are not reused
         self._module_names: dict[int, str] = {}    # id(parameter) -> name in the module tree
@@ -156,9 +172,10 @@ class Tape:
             self._alive[key] = tensor
         return key
 
-    def _name_for(self, tensor, made_by: ForwardEvent | None, names: dict[int, str], auto: set[int]) -> str | None:
-        """The tensor's own name, or one read off how it was made; None asks for a t-number."""
-        name = self._module_names.get(id(tensor)) or getattr(tensor, "name", None)
+    def _name_for(self, key: int, tensor, made_by: ForwardEvent | None, names: dict[int, str], auto: set[int],
+                  variables: dict[int, str]) -> str | None:
+        """The tensor's own name, its variable's, or one read off how it was made; None asks for a t-number."""
+        name = self._module_names.get(id(tensor)) or getattr(tensor, "name", None) or variables.get(key)
         if name:
             return str(name)
         # The transpose of a named matrix is called what the code calls it: W.T.
@@ -181,9 +198,10 @@ class Tape:
             made_by = {e.output.key: e for e in self.events if isinstance(e, ForwardEvent) and e.output}
             names: dict[int, str] = {}
             auto: set[int] = set()       # the keys that got a t-number
+            variables = self._variable_names(used)
             for key, tensor in sorted(self._alive.items()):
                 if key in used:
-                    name = self._name_for(tensor, made_by.get(key), names, auto)
+                    name = self._name_for(key, tensor, made_by.get(key), names, auto, variables)
                     if name is None:
                         auto.add(key)
                         name = f"t{len(auto)}"
@@ -192,6 +210,59 @@ class Tape:
         for event in self.events:
             for snap in event.snapshots():
                 snap.name = self._names.get(snap.key, snap.name)
+
+    # ---- the traced function's variables --------------------------------------------------------
+    def _function_frame(self):
+        """The frame of the function whose variables name tensors, if it is on the stack (None if not)."""
+        frame = sys._getframe(2)
+        for _ in range(_FRAMES_TO_SEARCH):
+            if frame is None:
+                return None
+            if frame.f_code is self._names_from:
+                return frame
+            frame = frame.f_back
+        return None
+
+    def _read_variables(self, frame, modules: bool = False) -> None:
+        """Note which recorded tensor each variable of ``frame`` holds now (and, with ``modules``, the
+        parameters of the Modules it holds: ``model.weight``)."""
+        try:
+            variables = dict(frame.f_locals)
+        except Exception:               # a frame whose locals cannot be read: no names from it
+            return
+        for variable, value in variables.items():
+            if modules:
+                if hasattr(value, "named_parameters") and not isinstance(value, type):
+                    # Named from the module tree, as `modules=` would (unless the tree was given).
+                    try:
+                        parameters = list(value.named_parameters())
+                    except Exception:       # not a Module after all
+                        continue
+                    for name, param in parameters:
+                        if id(param) in self._keys:
+                            self._module_names.setdefault(id(param), f"{variable}.{name}")
+                continue
+            key = self._keys.get(id(value))   # recorded tensors are kept alive: their ids are unique
+            if key is not None:
+                seen = self._bindings.setdefault(variable, [])
+                if key not in seen:
+                    seen.append(key)
+
+    def _look_at_variables(self) -> None:
+        frame = self._function_frame()
+        if frame is not None:
+            self._frame = frame
+            self._read_variables(frame)
+
+    def _variable_names(self, used: set[int]) -> dict[int, str]:
+        """key -> the variable that held it: ``h``, or ``h₁``, ``h₂``, ... when ``h`` held several
+        recorded tensors (the first variable to hold a tensor names it)."""
+        found: dict[int, str] = {}
+        for variable, keys in self._bindings.items():
+            keys = [key for key in keys if key in used and key not in found]
+            for number, key in enumerate(keys, start=1):
+                found[key] = variable + (_subscript(number) if len(keys) > 1 else "")
+        return found
 
     def name_of(self, tensor) -> str:
         """The name this tape gives ``tensor`` (settled names after the block ends)."""
@@ -266,6 +337,8 @@ class Tape:
         self._forward_of[id(ctx)] = event
         self._contexts.append(ctx)
         self.events.append(event)
+        if self._names_from is not None:
+            self._look_at_variables()
 
     def on_backward(self, ctx, output, grad_output, input_grads) -> None:
         fn_type = type(ctx)
@@ -298,6 +371,10 @@ class Tape:
     # ---- end of recording -------------------------------------------------------------------------
     def close(self) -> None:
         """Settle names, number the steps and let go of the tensors (the events keep copies)."""
+        if self._frame is not None:      # the function has returned: its last values, and its Modules
+            self._read_variables(self._frame, modules=True)
+            self._read_variables(self._frame)
+            self._frame = None
         self._settle_names()
         for event in self.events:
             event.total = len(self.events)
@@ -329,16 +406,36 @@ class Tape:
         return mimebundle(tape_view(self), include=include, exclude=exclude)
 
 
+_FRAMES_TO_SEARCH = 40      # how far up the stack an op may run from the named function's frame
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _subscript(number: int) -> str:
+    return str(number).translate(_SUBSCRIPTS)
+
+
+def _code_of(function):
+    """The code object of ``function`` (a function, method or code object; None for None)."""
+    if function is None or isinstance(function, types.CodeType):
+        return function
+    code = getattr(getattr(function, "__func__", function), "__code__", None)
+    if not isinstance(code, types.CodeType):
+        raise TypeError(f"trace.record: names_from must be a Python function (whose variables name the "
+                        f"tensors), got {type(function).__name__}")
+    return code
+
+
 @contextlib.contextmanager
-def record(directions=None, modules=()):
+def record(directions=None, modules=(), names_from=None):
     """Record every forward op, backward op and optimizer update inside the ``with`` block.
 
     ``directions``: a `Directions` vocabulary (or mapping name -> vector); vector-valued events then
     carry their projections onto each name. ``modules``: a Module, several, or ``{"prefix": module}``
-    whose parameters are named from the module tree. Yields the `Tape`; the previous recorder (if
-    any) is restored afterwards, also when the block raises.
+    whose parameters are named from the module tree. ``names_from``: a function run inside the block
+    whose variables name the tensors they hold. Yields the `Tape`; the previous recorder (if any) is
+    restored afterwards, also when the block raises.
     """
-    tape = Tape(directions=directions, modules=modules)
+    tape = Tape(directions=directions, modules=modules, names_from=names_from)
     previous = autograd.set_recorder(tape)
     try:
         yield tape

@@ -192,7 +192,7 @@ class AfterTargetError(Exception):
 
 def run_target(function: Callable[[], Any]) -> TargetResult:
     """Call ``function`` while recording; then backward (and the optimizer step) as its return asks."""
-    with record() as tape:
+    with record(names_from=function) as tape:     # the function's variables name its tensors
         parts = _unpack(function())
         if parts.get("modules") is not None:
             tape.name_modules(parts["modules"])
