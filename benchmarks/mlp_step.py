@@ -1,4 +1,4 @@
-"""One training step of the lecture's MLP block, written six ways, to time against each other.
+"""One training step of the lecture's MLP block, written eight ways, to time against each other.
 
 The step, for a batch X (batch × d_model) and a target T of the same shape:
 
@@ -102,6 +102,10 @@ class TinygradEdu(Implementation):
         self.optimizer = SGD([self.w_up, self.b_up, self.w_down, self.b_down], lr=LEARNING_RATE)
 
     def step(self):
+        return self.train_step().item()
+
+    def train_step(self):
+        """The step itself; returns the loss tensor."""
         F = self.F
         self.optimizer.zero_grad()
         h = F.linear(self.x, self.w_up, self.b_up).relu()
@@ -109,7 +113,25 @@ class TinygradEdu(Implementation):
         loss = F.mse_loss(y, self.target)
         loss.backward()
         self.optimizer.step()
-        return loss.item()
+        return loss
+
+
+class TinygradEduJit(TinygradEdu):
+    """The same step through ``tg.jit``: the first calls run eagerly and are captured, the others replay the
+    captured kernels (fused into loops on the pure-Python backend). The loss is read outside the step."""
+
+    def __init__(self, backend: str):
+        super().__init__(backend)
+        self.key = f"tinygrad_edu_{backend}_jit"
+        self.label = f"tinygrad_edu ({backend} backend) with jit"
+
+    def setup(self, problem):
+        import tinygrad_edu as tg
+        super().setup(problem)
+        self.jitted = tg.jit(self.train_step)
+
+    def step(self):
+        return self.jitted().item()
 
 
 class HandPython(Implementation):
@@ -263,7 +285,8 @@ class Torch(Implementation):
 
 def implementations() -> list[Implementation]:
     """Everything the benchmark compares, in table order."""
-    return [TinygradEdu("python"), TinygradEdu("numpy"), HandPython(), HandNumpy(), Micrograd(), Torch()]
+    return [TinygradEdu("python"), TinygradEduJit("python"), TinygradEdu("numpy"), TinygradEduJit("numpy"),
+            HandPython(), HandNumpy(), Micrograd(), Torch()]
 
 
 # ================================================================================================

@@ -23,6 +23,10 @@ RATIO_TARGETS = [
     ("micrograd ÷ pure-Python backend (speed-up)", "micrograd", "tinygrad_edu_python", ("small", "medium"), 100.0, "min"),
     ("NumPy backend ÷ PyTorch eager", "tinygrad_edu_numpy", "torch", ("tiny", "small", "medium"), 1.0, "max"),
     ("NumPy backend ÷ hand-written NumPy", "tinygrad_edu_numpy", "hand_numpy", ("large",), 1.15, "max"),
+    ("NumPy backend with jit ÷ PyTorch eager", "tinygrad_edu_numpy_jit", "torch", ("tiny", "small"), 0.6, "max"),
+    ("NumPy backend with jit ÷ hand-written NumPy", "tinygrad_edu_numpy_jit", "hand_numpy", ("tiny",), 2.0, "max"),
+    ("pure-Python backend with jit ÷ hand-written pure Python", "tinygrad_edu_python_jit", "hand_python",
+     ("small", "medium"), 0.9, "max"),
 ]
 TRACE_HOOK_LIMIT_PERCENT = 3.0
 CHAIN_LIMIT_SECONDS = 1.0
@@ -80,7 +84,7 @@ def run(sizes=("tiny", "small", "medium", "large"), repeat: int = 30, budget: fl
     blas = limit_blas_threads()
     have_numpy = importlib.util.find_spec("numpy") is not None
     keys = set(only) if only else set(IMPLEMENTATION_KEYS)
-    keys -= {f"tinygrad_edu_{b}" for b in ("python", "numpy") if b not in backends}
+    keys -= {f"tinygrad_edu_{b}{jit}" for b in ("python", "numpy") if b not in backends for jit in ("", "_jit")}
     results = {"machine": None, "step": "x + W_down·relu(W_up·x + b_up) + b_down; MSE; backward; SGD",
                "learning_rate": mlp_step.LEARNING_RATE, "check_steps": mlp_step.CHECK_STEPS,
                "repeat": repeat, "budget_s": budget, "sizes": {}}

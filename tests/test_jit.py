@@ -483,3 +483,30 @@ def _has_numpy() -> bool:
     import importlib.util
     return importlib.util.find_spec("numpy") is not None
 
+
+
+# ---- tinygrad-edu trace --jit -----------------------------------------------------------------------------
+def test_trace_jit_shows_the_schedule_of_the_michael_jordan_step(capsys):
+    from tinygrad_edu.cli import main
+
+    assert main(["trace", "--jit", "--width", "120"]) == 0
+    out = capsys.readouterr().out
+    for words in ("jit michael_jordan_step", "Kernels, in the order the step ran them", "update of up.weight",
+                  "Fused loops", "Buffers", "up.weight.data ←", "def replay("):
+        assert words in out, words
+
+
+def test_trace_jit_names_the_line_that_cannot_be_replayed(tmp_path, capsys):
+    from tinygrad_edu.cli import main
+
+    student = tmp_path / "branchy.py"
+    student.write_text("import tinygrad_edu as tg\n"
+                       "w = tg.tensor([1.0, -2.0], requires_grad=True)\n"
+                       "def step():\n"
+                       "    loss = (w * w).sum()\n"
+                       "    if loss.item() > 1.0:\n"
+                       "        loss = loss * 2\n"
+                       "    return loss\n")
+    assert main(["trace", "--jit", f"{student}:step"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot be replayed" in err and "branchy.py:5" in err and "if loss.item() > 1.0" in err

@@ -20,6 +20,10 @@ a number and Enter to jump, g graph, s summary, ? help, q quit.
 
 ``--graph FILE.svg`` also draws the computation graph as a picture (``FILE.dot``: Graphviz's text), and
 ``--save FILE.json`` keeps the whole trace as data (``tinygrad_edu.trace.load_json`` reads it back).
+
+``--jit`` runs the function (with its backward pass and optimizer step) as one step through ``tg.jit``
+instead and shows the schedule the JIT made of it: the kernels in order, what was fused, the buffers,
+the generated code (by default: the Michael Jordan block, trained one SGD step per call).
 """
 
 from __future__ import annotations
@@ -74,6 +78,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep the trace: FILE.json holds every step (names, shapes, values, gradients; "
                              "trace.load_json reads it back); FILE.svg, .html or .txt keeps what was printed, "
                              "as --export")
+    parser.add_argument("--jit", action="store_true",
+                        help="capture the function as one training step with tg.jit and show its schedule "
+                             "(kernels in order, fused loops, buffers, the generated code)")
     add_display_arguments(parser)
 
 
@@ -175,6 +182,8 @@ def run(args: argparse.Namespace) -> int:
     from ..trace.render import render_event, summary_table
     from ..trace.target import AfterTargetError, TargetError, load_target, run_target
 
+    if getattr(args, "jit", False):
+        return _run_jit(args)
     try:
         function = load_target(args.target)
         result = run_target(function)
@@ -203,6 +212,29 @@ def run(args: argparse.Namespace) -> int:
     if code == 0 and getattr(args, "save_json", None):
         code = _write_json(result.tape, args.save_json)
     return code
+
+
+def _run_jit(args: argparse.Namespace) -> int:
+    """``--jit``: the target as one step through tg.jit; print the schedule it was compiled into."""
+    from ..jit import JitError
+    from ..jit.explain import explain_target
+    from ..trace.target import TargetError, load_target
+
+    target = "tinygrad_edu.jit.explain:michael_jordan_step" if args.target == DEFAULT_TARGET else args.target
+    try:
+        explanation = explain_target(load_target(target))
+    except TargetError as error:
+        print(f"tinygrad-edu trace: error: {error}", file=sys.stderr)
+        return 2
+    except JitError as error:
+        print(f"tinygrad-edu trace --jit: {args.target} cannot be replayed: {error}", file=sys.stderr)
+        return 1
+    except Exception:  # the student's own code failed: show where, as Python would
+        traceback.print_exc()
+        print(f"tinygrad-edu trace: the traced function {args.target} raised an error (above)", file=sys.stderr)
+        return 1
+    args.output.console().print(explanation)
+    return 0
 
 
 def _write_json(tape, path: str) -> int:

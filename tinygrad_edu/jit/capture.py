@@ -186,7 +186,7 @@ class Capture:
             patches.undo()
             autograd.set_recorder(previous)
         for kernel in self.kernels[self._labelled:]:
-            kernel.op = kernel.op or "between ops"
+            kernel.op = kernel.op or "outside ops"
         for optimizer in _dedupe(list(known_optimizers) + self.optimizers):
             self.settings_after[id(optimizer)] = settings(optimizer)
         self.known = _dedupe(holders + self.found + [p for _, p, _ in self.updates])
@@ -214,6 +214,8 @@ class Capture:
     def _record(self, module, name, receiver, args, kwargs, out) -> None:
         where, optimizer = self._context()
         kernel = Kernel(len(self.kernels) + 1, name, module, receiver, args, kwargs, out, where, optimizer)
+        if not self._in_op and optimizer is None:      # made by tensor code outside any op (a new tensor ...)
+            kernel.op = f"outside ops ({self._caller})"
         kernel.identity = any(out is value for value in kernel.operands())
         for value in kernel.operands():
             if _looks_like_array(value) and id(value) not in self.producer and id(value) not in self._owners:
@@ -229,17 +231,23 @@ class Capture:
         """(where, optimizer): the innermost line of the user's code that is running, and the optimizer whose
         ``step`` is running (None outside one); found by walking up the Python stack to this capture."""
         optim = sys.modules.get("tinygrad_edu.optim")      # not imported: then no optimizer can be stepping
-        where = optimizer = None
+        where = optimizer = outermost = None
         frame = sys._getframe(2)
+        self._in_op, self._caller = False, frame.f_back.f_code.co_name if frame.f_back else ""
         while frame is not None and frame is not self._base:
             code = frame.f_code
+            if code.co_name in ("apply", "run_backward") and code.co_filename == autograd.__file__:
+                self._in_op = True
             if where is None and not code.co_filename.startswith(_PACKAGE_DIR):
                 where = Where(code.co_filename, frame.f_lineno, code.co_name)
             if optimizer is None and optim is not None and code.co_name == "step":
                 owner = frame.f_locals.get("self")
                 if isinstance(owner, optim.Optimizer):
                     optimizer = owner
+            outermost = frame
             frame = frame.f_back
+        if where is None and outermost is not None:    # the function itself lives in tinygrad_edu
+            where = Where(outermost.f_code.co_filename, outermost.f_lineno, outermost.f_code.co_name)
         return where, optimizer
 
     def _find_owner(self, array) -> None:
@@ -255,7 +263,7 @@ class Capture:
 
     def _label(self, op: str) -> None:
         for kernel in self.kernels[self._labelled:]:
-            kernel.op = op
+            kernel.op = kernel.op or op
         self._labelled = len(self.kernels)
 
     def _use(self, tensor) -> None:

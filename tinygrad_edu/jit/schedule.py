@@ -210,10 +210,13 @@ def compare(a: Capture, b: Capture, final: bool):
     and an optimizer whose kernels differ (its numbers change every call) runs eagerly in the replay."""
     main_a, steps_a = _parts(a)
     main_b, steps_b = _parts(b)
-    aligned = {}
+    aligned, varying = {}, []
     for ka, kb in zip(main_a, main_b):
         if not _same_kernel(ka, kb):
-            _unstable(f"calls {a.number} and {b.number} ran different kernels: {_difference(ka, kb)}", final)
+            if _same_but_numbers_from_python(ka, kb):
+                varying.append((ka, kb))     # a problem only if something needs them: see build
+            else:
+                _unstable(f"calls {a.number} and {b.number} ran different kernels: {_difference(ka, kb)}", final)
         aligned[id(ka)] = kb
     if len(main_a) != len(main_b):
         longer, shorter = (main_a, b) if len(main_a) > len(main_b) else (main_b, a)
@@ -234,7 +237,13 @@ def compare(a: Capture, b: Capture, final: bool):
             raise Unstable(f"{type(optimizer).__name__}'s update differs between calls {a.number} and {b.number}: "
                            f"{why}", main=False)
         eager.append((optimizer, why))
-    return aligned, eager
+    return aligned, eager, varying
+
+
+def _same_but_numbers_from_python(a: Kernel, b: Kernel) -> bool:
+    """Two tensors made from Python numbers with the same shape and dtype, but different numbers."""
+    return (a.name == b.name and a.name in ("from_flat", "from_numpy") and a.backend is b.backend
+            and _same(a.args[1:], b.args[1:]) and _same(a.kwargs, b.kwargs) and _same(a.out, b.out))
 
 
 def _unstable(text: str, final: bool):
@@ -269,7 +278,7 @@ def check_settings(a: Capture, b: Capture) -> None:
 
 def build(name: str, a: Capture, b: Capture, final: bool) -> Program:
     """The program that replays call ``b`` (checked against call ``a``); raises Unstable or JitError."""
-    aligned, eager = compare(a, b, final)
+    aligned, eager, varying = compare(a, b, final)
     check_settings(a, b)
     eager_ids = {id(o) for o, _ in eager}
     program = Program(name, (a.number, b.number), b.kernels, b.arguments)
@@ -281,7 +290,10 @@ def build(name: str, a: Capture, b: Capture, final: bool) -> Program:
     _fold_constants(program)
     _skip_views(program)
     _check_reads(program)
-    _keep_what_is_needed(program)
+    needed = _keep_what_is_needed(program)
+    for ka, kb in varying:
+        if id(kb) in needed:
+            _unstable(f"calls {a.number} and {b.number} ran different kernels: {_difference(ka, kb)}", final)
     return program
 
 
@@ -491,8 +503,9 @@ def _check_reads(program: Program) -> None:
                        "decisions (if, print, a list of losses) outside the jitted function")
 
 
-def _keep_what_is_needed(program: Program) -> None:
-    """From what Python must see, walk back: every kernel on the way runs, every other one is dropped."""
+def _keep_what_is_needed(program: Program) -> set:
+    """From what Python must see, walk back: every kernel on the way runs (or was computed once), every
+    other one is dropped. Returns the ids of the kernels needed."""
     roots = [s for _, _, s in program.writes if s is not None]
     roots += [value for _, value in program.states]
     roots += _result_sources(program.result)
@@ -504,16 +517,15 @@ def _keep_what_is_needed(program: Program) -> None:
             raise JitError(f"the function computes with #{source.kernel.number} {source.kernel.describe()}, which "
                            f"{type(source.kernel.optimizer).__name__}'s eager step makes ({source.kernel.where}); "
                            "a replay runs the eager step last, so compute that outside the jitted function")
-        if source.kind != "kernel" or id(source.kernel) in needed:
-            continue
         kernel = source.kernel
+        if source.kind not in ("kernel", "constant") or kernel is None or id(kernel) in needed:
+            continue
         needed.add(id(kernel))
         stack.extend(s.final() for s in kernel.inputs)    # for a write into an array: that array too
     for kernel in program.kernels:
-        if kernel.fate:
-            continue
-        if id(kernel) in needed:
-            kernel.fate = "run"
-        else:
+        if kernel.fate in ("constant", "") and id(kernel) not in needed and kernel.kind != "read":
             kernel.fate, kernel.note = "dead", "nothing that Python sees depends on it"
+        elif not kernel.fate:
+            kernel.fate = "run"
     program.steps = [k for k in program.kernels if k.fate == "run"]
+    return needed
