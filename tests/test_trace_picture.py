@@ -282,3 +282,16 @@ def test_a_cycle_is_refused_with_the_nodes_named():
         layered_layout({"a": (1, 1), "b": (1, 1)}, [("a", "b"), ("b", "a")])
     with pytest.raises(KeyError, match="without a size"):
         layered_layout({"a": (1, 1)}, [("a", "zz")])
+
+
+def test_the_readme_figure_is_the_commands_picture_of_the_block():
+    """README shows tutorials/figures/trace-graph.svg, made by `tinygrad-edu trace --graph`: the same boxes."""
+    from pathlib import Path
+
+    root_dir = Path(__file__).resolve().parent.parent
+    assert "tutorials/figures/trace-graph.svg" in (root_dir / "README.md").read_text(encoding="utf-8")
+    committed = parse((root_dir / "tutorials" / "figures" / "trace-graph.svg").read_text(encoding="utf-8"))
+    current = parse(block_tape().graph_svg())
+    for kind in ("tensor", "op"):
+        assert sorted(g.get("id") for g in groups(committed, kind)) == sorted(g.get("id") for g in groups(current, kind))
+    assert {g.get("data-name") for g in groups(committed, "tensor")} == {g.get("data-name") for g in groups(current, "tensor")}

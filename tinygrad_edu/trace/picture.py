@@ -47,7 +47,7 @@ LINE, PAD = 16.0, 8.0
 TITLE_HEIGHT, LEGEND_HEIGHT = 30.0, 44.0
 
 ROWS_SHOWN, COLUMNS_SHOWN = 3, 6          # up to 3 rows of up to 6 numbers are written out in full
-FORMULA_WIDTH = 28                         # an op's formula wraps at this many characters
+FORMULA_WIDTH = 36                         # an op's formula wraps at this many characters
 
 INK, DIM, EDGE = "#222222", "#6f6f6f", "#8a8a8a"
 # role -> (header fill, border)
@@ -230,7 +230,7 @@ class ComputationGraph:
     def _tensor_lines(self, box: TensorBox) -> list[list[tuple[str, str, bool]]]:
         """The body of a tensor's box: lines of (text, colour, bold) pieces."""
         lines: list[list[tuple[str, str, bool]]] = []
-        if box.role != "intermediate":
+        if box.role != "intermediate" and box.role != box.name:
             lines.append([(box.role, ROLE_COLOURS[box.role][1], True)])
         if box.value.dtype == "bool" or box.value.numel() == 0:
             lines.append([("data ", DIM, False), (_plain_values(box.value), INK, False)])
@@ -246,7 +246,14 @@ class ComputationGraph:
         return lines
 
     def _op_lines(self, op: OpNode) -> list[str]:
-        return wrap(op.formula, FORMULA_WIDTH) if op.formula else []
+        """The formula, on one line when it fits, else broken after its "=" first (the output on a line
+        of its own), then at spaces."""
+        if not op.formula:
+            return []
+        left, equals, right = op.formula.partition(" = ")
+        if len(op.formula) <= FORMULA_WIDTH or not equals:
+            return wrap(op.formula, FORMULA_WIDTH)
+        return wrap(left + " =", FORMULA_WIDTH) + wrap(right, FORMULA_WIDTH)
 
     def _sizes(self) -> dict[str, tuple[float, float]]:
         """Each node's (width, height) in the picture, in the order the nodes were made."""
