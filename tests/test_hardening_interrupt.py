@@ -136,3 +136,21 @@ def test_one_key_moves_to_the_next_block(tmp_path):
     assert code == 0, term.text[-2000:]
     assert f"block 3/{total}" not in term.text
     assert term.after == term.before
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "mlp-block", "--steps", "2", "--set", "d_model=4", "--set", "d_hidden=8", "--json"],
+    ["show", "michael-jordan"],
+])
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path, argv):
+    """`tinygrad-edu ... | head -1`: the command stops quietly when the pipe closes."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)                       # the reader has already gone
+    try:
+        command = subprocess.Popen([sys.executable, "-m", "tinygrad_edu", *argv], cwd=tmp_path,
+                                   stdout=write_end, stderr=subprocess.PIPE)
+    finally:
+        os.close(write_end)
+    _, err = command.communicate(timeout=300)
+    assert b"Traceback" not in err and b"BrokenPipeError" not in err, err.decode()
+    assert command.returncode == 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .commands.output import Output, add_export_argument
@@ -53,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ntinygrad-edu: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:         # the reader went away (| head): stop quietly, with 1 as Rich does
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
+        except (OSError, ValueError):
+            pass
+        return 1
 
 
 def _main(argv: list[str] | None = None) -> int:
