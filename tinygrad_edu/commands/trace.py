@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..trace.events import PHASES
+from ..trace.recorder import DEFAULT_MAX_EVENTS
 
 HELP = "record a computation and show each forward, backward and update step (--step to drive it)"
 EXPORT_FLAGS = ("--export",)   # --save FILE.svg|.html|.txt does the same, --save FILE.json keeps the trace
@@ -54,6 +55,18 @@ def width_argument(text: str) -> int:
     return width
 
 
+def max_events_argument(text: str) -> int | None:
+    """``--max-events``: how many events the trace keeps, a whole number; 0 keeps every one (None)."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--max-events must be a whole number of events (0: keep all), "
+                                         f"got {text!r}") from None
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"--max-events must be 0 (keep all) or more, got {count}")
+    return count or None
+
+
 def add_display_arguments(parser: argparse.ArgumentParser) -> None:
     """The options ``trace`` and ``demo`` share."""
     parser.add_argument("--step", action="store_true",
@@ -71,6 +84,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="module:function or path/to/file.py:function (default: the Michael Jordan block)")
     parser.add_argument("--phase", choices=PHASES, default=None,
                         help="show only the forward, backward or update steps")
+    parser.add_argument("--max-events", type=max_events_argument, default=DEFAULT_MAX_EVENTS, metavar="N",
+                        help=f"keep the first N events (default {DEFAULT_MAX_EVENTS}; later ones are counted, not "
+                             "copied, so a long run stays small); 0 keeps every one")
     parser.add_argument("--graph", type=graph_file, default=None, metavar="FILE",
                         help="also draw the computation graph as FILE: .svg (a picture, drawn without "
                              "Graphviz) or .dot (Graphviz's text)")
@@ -129,10 +145,11 @@ def pages_argument(text: str) -> tuple[int, int]:
     return start, stop
 
 
-def present(args, pages: Sequence, graph=None, summary=None, stdin=None) -> int:
+def present(args, pages: Sequence, graph=None, summary=None, stdin=None, notice: str | None = None) -> int:
     """Show ``pages``: stepped by keys in a terminal with ``--step``, else all printed.
 
     ``--save FILE`` keeps every page (with the summary and graph) as printed without ``--step``.
+    ``notice`` (what the trace left out) is printed last, or shown in the status bar when stepping.
     """
     from ..trace import stepper
 
@@ -146,15 +163,15 @@ def present(args, pages: Sequence, graph=None, summary=None, stdin=None) -> int:
     console = args.output.console()
     interactive = bool(getattr(args, "step", False)) and _is_tty(stdin) and console.is_terminal
     if not interactive:
-        _print_all(console, pages, graph, summary)
+        _print_all(console, pages, graph, summary, notice)
         return 0
     # The screen shows one page at a time; the export file gets them all, printed off screen.
     kept = args.output.export_console()
     if kept is not None:
-        _print_all(kept, pages, graph, summary)
+        _print_all(kept, pages, graph, summary, notice)
     try:
         with stepper.terminal_keys(stdin) as keys:
-            stepper.run(console, pages, keys, graph=graph, summary=summary)
+            stepper.run(console, pages, keys, graph=graph, summary=summary, message=notice or "")
     except KeyboardInterrupt:
         console.print()
         return 130
@@ -168,13 +185,15 @@ def _is_tty(stream) -> bool:
         return False
 
 
-def _print_all(console, pages, graph, summary) -> None:
+def _print_all(console, pages, graph, summary, notice=None) -> None:
     for page in pages:
         console.print(page)
     if summary is not None:
         console.print(summary)
     if graph is not None:
         console.print(graph)
+    if notice:
+        console.print(notice, style="bold yellow", highlight=False)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -186,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_jit(args)
     try:
         function = load_target(args.target)
-        result = run_target(function)
+        result = run_target(function, max_events=args.max_events)
     except TargetError as error:
         print(f"tinygrad-edu trace: error: {error}", file=sys.stderr)
         return 2
@@ -206,7 +225,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     pages = [render_event(e, position=i, total=len(events)) for i, e in enumerate(events, start=1)]
     title = f"steps of {args.target}" + (f" ({args.phase})" if args.phase else "")
-    code = present(args, pages, graph=graph_tree(result.tape), summary=summary_table(events, title=title))
+    note = result.tape.cap_note()
+    if note:
+        title += f" (the first {len(result.tape)} of {result.tape.seen})"
+    code = present(args, pages, graph=graph_tree(result.tape), summary=summary_table(events, title=title),
+                   notice=note and f"{note}; --max-events to change")
     if code == 0 and getattr(args, "graph", None):
         code = _write_graph(result.tape, args.graph, f"computation graph of {args.target}")
     if code == 0 and getattr(args, "save_json", None):

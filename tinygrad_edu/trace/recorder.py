@@ -31,6 +31,12 @@ h.relu()``, a loop) numbers them in order: ``h₁``, ``h₂``, ... A result neve
 
 Each event keeps the op's ``formula`` (or ``derivative``) as the op states it, with the symbols and
 option values of this step, so it can show the formula with the tensors' names (see `formula.py`).
+
+A cap: an event holds copies of every tensor it shows, so a training loop recorded whole would hold
+every step's values (hundreds of kilobytes a step for a small model). A tape keeps the first
+``max_events`` events (`DEFAULT_MAX_EVENTS` unless told; None keeps all) and only counts the rest:
+nothing is copied or kept alive for them, so memory stays flat however long the run.
+`Tape.cap_note` says what was left out.
 """
 
 from __future__ import annotations
@@ -47,7 +53,9 @@ from ..shapes import flatten
 from .events import BackwardEvent, Event, ForwardEvent, Snapshot, UpdateEvent
 from .formula import TRANSPOSE_SUFFIX, describe, fields, index_fields, op_symbols, output_symbol, statement
 
-__all__ = ["record", "Tape"]
+__all__ = ["record", "Tape", "DEFAULT_MAX_EVENTS"]
+
+DEFAULT_MAX_EVENTS = 1000       # enough for a few training steps of the course's models, and a page each
 
 
 def _about(fn_type: type) -> str:
@@ -92,7 +100,9 @@ class Tape:
     stored values) and name module parameters with `name_modules` (inside the ``with`` block).
     """
 
-    def __init__(self, directions=None, modules=(), names_from=None):
+    def __init__(self, directions=None, modules=(), names_from=None, max_events: int | None = DEFAULT_MAX_EVENTS):
+        self.max_events = _check_max_events(max_events)
+        self.dropped = 0                            # events that happened after the cap: counted only
         self.events: list[Event] = []
         self._names_from = _code_of(names_from)   # the code whose variables name tensors (or None)
         self._frame = None                          # its frame, last seen while an op ran
@@ -139,7 +149,32 @@ class Tape:
 
     def __repr__(self) -> str:
         counts = {p: len(self.phase(p)) for p in ("forward", "backward", "update")}
-        return f"Tape({len(self)} events: " + ", ".join(f"{n} {p}" for p, n in counts.items()) + ")"
+        more = f"; {self.dropped} more not kept" if self.dropped else ""
+        return f"Tape({len(self)} events: " + ", ".join(f"{n} {p}" for p, n in counts.items()) + more + ")"
+
+    # ---- the cap -----------------------------------------------------------------------------------
+    @property
+    def seen(self) -> int:
+        """How many events happened while recording: the ones kept and the ones after the cap."""
+        return len(self.events) + self.dropped
+
+    @property
+    def complete(self) -> bool:
+        """True when every event that happened was kept."""
+        return self.dropped == 0
+
+    def cap_note(self) -> str | None:
+        """``kept the first 1000 events of 15512`` when the cap left events out; None when none were."""
+        if self.complete:
+            return None
+        return f"kept the first {len(self.events)} events of {self.seen}"
+
+    def _full(self) -> bool:
+        """True (and the event counted) when the cap is reached: the hooks then copy nothing."""
+        if self.max_events is not None and len(self.events) >= self.max_events:
+            self.dropped += 1
+            return True
+        return False
 
     # ---- naming --------------------------------------------------------------------------------
     def name_modules(self, modules) -> None:
@@ -325,6 +360,8 @@ class Tape:
 
     # ---- the hooks the engine calls ------------------------------------------------------------
     def on_forward(self, ctx, inputs, output, options) -> None:
+        if self._full():
+            return
         fn_type = type(ctx)
         formula, _ = statement(fn_type, len(inputs))
         option_texts, unstated = _option_texts(fn_type, len(inputs), options or {})
@@ -341,6 +378,8 @@ class Tape:
             self._look_at_variables()
 
     def on_backward(self, ctx, output, grad_output, input_grads) -> None:
+        if self._full():
+            return
         fn_type = type(ctx)
         forward = self._forward_of.get(id(ctx))
         parents = getattr(ctx, "parents", ())
@@ -360,6 +399,8 @@ class Tape:
         self.events.append(event)
 
     def on_update(self, param, name, rule, before, grad, after) -> None:
+        if self._full():
+            return
         if name and id(param) not in self._module_names and not getattr(param, "name", None):
             self._module_names[id(param)] = str(name)
         event = UpdateEvent(step=len(self.events) + 1, op="update", formula=rule or "w ← w − lr·∂L/∂w",
@@ -414,6 +455,17 @@ def _subscript(number: int) -> str:
     return str(number).translate(_SUBSCRIPTS)
 
 
+def _check_max_events(max_events):
+    if max_events is None:
+        return None
+    if isinstance(max_events, bool) or not isinstance(max_events, int):
+        raise TypeError(f"trace.record: max_events must be a whole number of events (or None for no cap), "
+                        f"got {type(max_events).__name__} {max_events!r}")
+    if max_events < 1:
+        raise ValueError(f"trace.record: max_events must be at least 1 (or None for no cap), got {max_events}")
+    return max_events
+
+
 def _code_of(function):
     """The code object of ``function`` (a function, method or code object; None for None)."""
     if function is None or isinstance(function, types.CodeType):
@@ -426,16 +478,17 @@ def _code_of(function):
 
 
 @contextlib.contextmanager
-def record(directions=None, modules=(), names_from=None):
+def record(directions=None, modules=(), names_from=None, max_events: int | None = DEFAULT_MAX_EVENTS):
     """Record every forward op, backward op and optimizer update inside the ``with`` block.
 
     ``directions``: a `Directions` vocabulary (or mapping name -> vector); vector-valued events then
     carry their projections onto each name. ``modules``: a Module, several, or ``{"prefix": module}``
     whose parameters are named from the module tree. ``names_from``: a function run inside the block
-    whose variables name the tensors they hold. Yields the `Tape`; the previous recorder (if any) is
-    restored afterwards, also when the block raises.
+    whose variables name the tensors they hold. ``max_events``: how many events to keep (the first
+    ones; the rest are counted in ``tape.dropped``; None keeps every one). Yields the `Tape`; the
+    previous recorder (if any) is restored afterwards, also when the block raises.
     """
-    tape = Tape(directions=directions, modules=modules, names_from=names_from)
+    tape = Tape(directions=directions, modules=modules, names_from=names_from, max_events=max_events)
     previous = autograd.set_recorder(tape)
     try:
         yield tape

@@ -331,8 +331,11 @@ def tape_view(tape) -> RenderableType:
 
 
 def print_tape(tape, console: Console | None = None, phase: str | None = None) -> None:
-    """Print every event (or only one phase's), each as a panel."""
+    """Print every event (or only one phase's), each as a panel; then what the tape's cap left out."""
     console = console or Console()
     events = [e for e in tape if phase is None or e.phase == phase]
     for event in events:
         console.print(render_event(event))
+    note = tape.cap_note() if hasattr(tape, "cap_note") else None
+    if note:
+        console.print(f"{note} (trace.record(max_events=...) to change)", style="bold yellow", highlight=False)

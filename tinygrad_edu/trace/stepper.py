@@ -150,11 +150,13 @@ def _help_panel():
 
 
 def run(console, pages: Sequence, keys: Iterable[str], graph=None, summary=None,
-        clear: bool = True) -> Stepper:
-    """Show ``pages`` (Rich renderables) one at a time, reading keys until q or the keys run out."""
+        clear: bool = True, message: str = "") -> Stepper:
+    """Show ``pages`` (Rich renderables) one at a time, reading keys until q or the keys run out.
+
+    ``message`` is shown in the status bar until the first key."""
     from rich.text import Text
 
-    stepper = Stepper(count=len(pages))
+    stepper = Stepper(count=len(pages), message=message)
     if not pages:
         console.print(Text("nothing was recorded", style="dim"))
         return stepper

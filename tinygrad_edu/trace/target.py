@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .recorder import Tape, record
+from .recorder import DEFAULT_MAX_EVENTS, Tape, record
 
 __all__ = ["TargetError", "AfterTargetError", "load_target", "run_target", "TargetResult"]
 
@@ -190,9 +190,11 @@ class AfterTargetError(Exception):
         self.stage = stage
 
 
-def run_target(function: Callable[[], Any]) -> TargetResult:
-    """Call ``function`` while recording; then backward (and the optimizer step) as its return asks."""
-    with record(names_from=function) as tape:     # the function's variables name its tensors
+def run_target(function: Callable[[], Any], max_events: int | None = DEFAULT_MAX_EVENTS) -> TargetResult:
+    """Call ``function`` while recording; then backward (and the optimizer step) as its return asks.
+
+    ``max_events``: how many events the tape keeps (the first ones; see `record`)."""
+    with record(names_from=function, max_events=max_events) as tape:  # its variables name its tensors
         parts = _unpack(function())
         if parts.get("modules") is not None:
             tape.name_modules(parts["modules"])
