@@ -52,10 +52,11 @@ def test_save_writes_a_loadable_checkpoint(capsys, tmp_path):
 def test_unwritable_checkpoint_path_is_a_clear_error(capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    code = main(["train", "mlp-block", "--steps", "1", "--json", *SMALL["mlp-block"],
-                 "--save", str(blocker / "sub" / "c.json")])
-    assert code == 1
-    assert "cannot write the checkpoint" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:       # refused while the arguments are read, before training
+        main(["train", "mlp-block", "--steps", "1", "--json", *SMALL["mlp-block"],
+              "--save", str(blocker / "sub" / "c.json")])
+    assert info.value.code == 2
+    assert f"{blocker} is a file, not a folder" in capsys.readouterr().err
 
 
 def test_human_output_has_sparkline_table_and_report(capsys):

@@ -128,3 +128,10 @@ def test_demo_save_of_a_checkpoint_name_is_refused(capsys):
                                             ("wide", "expected a whole number of columns, got 'wide'")])
 def test_a_width_too_narrow_to_draw_anything_is_refused(capsys, never_trains, argv, width, message):
     usage_error(capsys, [*argv, "--width", width], message)
+
+
+def test_a_file_where_a_folder_should_be_is_named(capsys, never_trains, tmp_path):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("")
+    usage_error(capsys, ["train", "mlp-block", "--save", str(blocker / "sub" / "c.json")],
+                f"{blocker} is a file, not a folder")

@@ -24,6 +24,9 @@ def output_path_problem(path: str) -> str | None:
     if target.is_dir():
         return f"{path} is a folder: give a file name"
     if not folder.exists():
+        nearest = next(parent for parent in (folder, *folder.parents) if parent.exists())
+        if not nearest.is_dir():
+            return f"{nearest} is a file, not a folder"
         return f"the folder {folder} does not exist (make it first)"
     if not folder.is_dir():
         return f"{folder} is not a folder"

@@ -31,11 +31,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({ex["kind"]: _as_json(ex) for ex in examples}))
         return 0
+    from .layout import fitted
+
     con = args.output.console()
     con.print(_intro())
     for ex in examples:
         for part in _render(ex):
-            con.print(part)
+            con.print(fitted(part))       # every name and number whole, at 80 columns too
     return 0
 
 
@@ -70,7 +72,7 @@ def _fmt(value: float, exact: bool) -> str:
 
 def _table(title: str, label: str):
     """A compact table (no vertical rules, one space between columns): eight columns of signed numbers
-    and the longest names fit in 80 columns, so no number or name is cut or wrapped."""
+    and the longest names fit in 80 columns; `fitted` keeps every name and number whole."""
     from rich import box
     from rich.table import Table
 
@@ -80,7 +82,7 @@ def _table(title: str, label: str):
 
 
 def _number_column(table, header: str) -> None:
-    table.add_column(header, justify="right", no_wrap=True, min_width=max(len(line) for line in header.split("\n")))
+    table.add_column(header, justify="right")
 
 
 def _render(ex: dict) -> list:
@@ -102,8 +104,8 @@ def _render(ex: dict) -> list:
 
     neurons = _table("Up projection and ReLU: the neurons", "input x")
     for neuron, first, last, _sport in ex["facts"]:
-        _number_column(neurons, f"({first}+{last})\n·x")
-        _number_column(neurons, f"neuron {neuron}\n= relu(… − 1)")
+        _number_column(neurons, f"({first}+{last})·x")
+        _number_column(neurons, f"neuron {neuron} = relu(… − 1)")
     for case in ex["cases"]:
         row = [case["label"]]
         for neuron, first, last, _sport in ex["facts"]:
