@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -69,14 +70,16 @@ def _main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    backend = contextlib.nullcontext()
     if args.backend:
         from . import set_backend
         try:
-            set_backend(args.backend)
+            backend = set_backend(args.backend)
         except ImportError as error:
             parser.error(str(error))
     args.output = Output(width=getattr(args, "width", None), export=args.export, title=_title(argv))
-    code = args.run(args) or 0
+    with backend:       # --backend holds for this command only (main() may be called from Python)
+        code = args.run(args) or 0
     if args.export:
         try:
             saved = args.output.save()
