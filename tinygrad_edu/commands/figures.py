@@ -259,6 +259,51 @@ def backend_speed_data(sizes=(2, 4, 8, 16, 32, 64, 128), repeat: int = 3) -> dic
     return {"backends": backends, "rows": rows}
 
 
+def jit_speed_data(sizes=(("tiny", (4, 8, 32)), ("small", (16, 32, 128))), repeat: int = 30) -> dict:
+    """Median seconds per training step of the MLP block (MSE, backward, SGD), eager and through tg.jit, on
+    each backend installed and at each size, measured now; and whether both gave the same losses, bit for bit."""
+    import importlib.util
+
+    import tinygrad_edu as tg
+    from tinygrad_edu import functional as F
+    from tinygrad_edu import nn, optim
+
+    def make_step(batch, d_model, d_hidden):
+        block = nn.MLPBlock(d_model, d_hidden, seed=0)
+        x, target = tg.randn(batch, d_model, seed=1), tg.randn(batch, d_model, seed=2)
+        opt = optim.SGD(block.named_parameters(), lr=0.01)
+
+        def step():
+            opt.zero_grad()
+            loss = F.mse_loss(block(x), target)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    def median_seconds(*steps):
+        """Each step's median time, the steps taken in turn (so a busy moment of the machine hits all alike)."""
+        times = [[] for _ in steps]
+        for _ in range(repeat):
+            for step, spent in zip(steps, times):
+                start = time.perf_counter()
+                step()
+                spent.append(time.perf_counter() - start)
+        return [sorted(spent)[len(spent) // 2] for spent in times]
+
+    backends = ["python"] + (["numpy"] if importlib.util.find_spec("numpy") else [])
+    rows = []
+    for backend in backends:
+        for label, shape in sizes:
+            with tg.use_backend(backend):
+                eager, jitted = make_step(*shape), tg.jit(make_step(*shape))
+                same = all(eager().item().hex() == jitted().item().hex() for _ in range(3))   # captured, replayed
+                eager_s, jit_s = median_seconds(eager, jitted)
+                rows.append({"backend": backend, "size": label, "shape": shape, "same": same,
+                             "eager": eager_s, "jit": jit_s})
+    return {"rows": rows}
+
+
 # ==================================================================================== the drawings
 def _plt():
     """matplotlib's pyplot with a file-only backend, or a clear error naming the extra to install."""
@@ -641,6 +686,27 @@ def draw_backend_speed(data: dict):
     return fig
 
 
+def draw_jit_speed(data: dict):
+    plt = _plt()
+    rows = data["rows"]
+    fig, ax = plt.subplots(figsize=(7, 0.55 * len(rows) + 1.4))
+    labels = [f"{r['backend']}, {r['size']} {r['shape']}" for r in rows]
+    ys = list(range(len(rows)))
+    ax.barh([y + 0.2 for y in ys], [r["eager"] * 1e6 for r in rows], height=0.38, color=BLUE, label="eager")
+    ax.barh([y - 0.2 for y in ys], [r["jit"] * 1e6 for r in rows], height=0.38, color=ORANGE, label="with tg.jit")
+    for y, r in zip(ys, rows):
+        ax.text(r["jit"] * 1e6 * 1.05, y - 0.2, f"{r['eager'] / r['jit']:.1f}× faster", va="center", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yticks(ys, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("µs per training step (median; forward, MSE, backward, SGD)")
+    ax.set_title("The MLP block's step, eager and replayed (the same losses, bit for bit; measured when drawn)",
+                 fontsize=9, loc="left")
+    ax.legend(frameon=False, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
 FIGURES = [
     Figure("mlp-block", "the MLP block as a diagram", mlp_block_data, draw_mlp_block),
     Figure("activations", "ReLU and GELU and their derivatives", activations_data, draw_activations),
@@ -661,6 +727,8 @@ FIGURES = [
            draw_transformer),
     Figure("strides", "a tensor and its transpose over one storage", strides_data, draw_strides),
     Figure("backend-speed", "one matrix product on each backend (measured)", backend_speed_data, draw_backend_speed),
+    Figure("jit-speed", "a training step eager and through tg.jit, on each backend (measured)", jit_speed_data,
+           draw_jit_speed),
 ]
 BY_NAME = {f.name: f for f in FIGURES}
 

@@ -39,7 +39,9 @@ import warnings
 from .. import autograd
 from ..backend import get_backend
 from .capture import Capture
-from .codegen import Stale, assign_buffers, fuse, generate
+from .codegen import Stale, assign_buffers, generate
+from .fusion import fuse
+from .lower import lower
 from .schedule import JitError, Program, Unstable, build
 
 __all__ = ["jit", "Jit", "JitError"]
@@ -128,6 +130,7 @@ class Jit:
             program = build(self.__name__, previous, capture, final=count >= _SETTLE)
             program.names = _names_in_scope(self.fn, args, kwargs)
             fuse(program)
+            lower(program)
             assign_buffers(program)
             generate(program)
         except Unstable:

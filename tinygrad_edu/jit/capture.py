@@ -70,6 +70,7 @@ class Kernel:
     inputs: list = field(default_factory=list)   # where each array operand comes from (a Source each)
     value: object = None    # the Source of what it makes
     note: str = ""          # why its fate is what it is
+    lowered: str = ""       # NumPy backend: the NumPy call it makes, to run without the wrapper (lower.py)
 
     def __repr__(self) -> str:
         return f"<kernel #{self.number} {self.describe()} ({self.op}){' ' + self.fate if self.fate else ''}>"

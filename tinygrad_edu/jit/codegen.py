@@ -19,154 +19,21 @@ import keyword
 import linecache
 import math
 import re
-from collections import defaultdict
 
 from ..backend import is_array
 from ..shapes import contiguous_strides
 from .capture import display_name, settings
-from .schedule import Group, Program, Source, _result_sources
+from .fusion import MATH, _final_sources, _literal, loop_source
+from .schedule import Group, Program, Source
 
 
 class Stale(Exception):
     """Raised by a replay's checks, before it has changed anything: capture again."""
 
 
-# ================================================================================================
-# Fusion (pure-Python backend)
-# ================================================================================================
-
 _SYMBOLS = {"__add__": "+", "__sub__": "-", "__mul__": "*", "__truediv__": "/", "__lt__": "<", "__le__": "<=",
             "__gt__": ">", "__ge__": ">=", "__eq__": "==", "__ne__": "!="}
 _REFLECTED = {"__radd__": "+", "__rsub__": "-", "__rmul__": "*", "__rtruediv__": "/"}
-_CALLS = {"maximum": "max", "minimum": "min", "abs": "abs", "__pow__": "pow", "exp": "exp", "log": "log",
-          "sqrt": "sqrt", "tanh": "tanh"}
-_MATH = {"pow": math.pow, "exp": math.exp, "log": math.log, "sqrt": math.sqrt, "tanh": math.tanh}
-_CAN_FAIL = {"__truediv__", "__rtruediv__", "__pow__", "__rpow__", "exp", "log", "sqrt"}
-FUSABLE = frozenset(_SYMBOLS) | frozenset(_REFLECTED) | frozenset(_CALLS) | {"__rpow__", "__neg__", "relu", "where"}
-
-
-def _fusable(kernel) -> bool:
-    """An elementwise kernel of the pure-Python backend whose per-element formula the fuser can write."""
-    return (kernel.fate == "run" and getattr(kernel.backend, "name", "") == "python" and kernel.name in FUSABLE
-            and is_array(kernel.out)
-            and all(is_array(v) or type(v) in (int, float, bool) for v in kernel.operands()))
-
-
-def fuse(program: Program) -> None:
-    """Turn chains of elementwise kernels into loops (`Group`s); updates ``program.steps`` and the fates.
-
-    A kernel is folded into the kernels that use its result (it is *inlined*) when every one of them is
-    elementwise over the same shape and nothing else (Python, a matmul, a view) needs the result as an
-    array. With one user that is plain fusion. With several users it is recomputed in each, but only if it
-    is a single op on arrays at hand (the bias add before a ReLU, whose result the ReLU's backward also
-    reads): computing ``a + b`` twice costs less than writing it out and reading it back."""
-    users = defaultdict(list)
-    for kernel in program.steps:
-        for source in kernel.inputs:
-            users[id(source.final())].append(kernel)
-    outside = {id(s.final()) for s in _final_sources(program)}
-    inline: set[int] = set()
-    for kernel in program.steps:
-        if not _fusable(kernel) or id(kernel.value) in outside:
-            continue
-        readers = list({id(u): u for u in users.get(id(kernel.value), [])}.values())
-        if not readers or not all(_fusable(u) and tuple(u.out.shape) == tuple(kernel.out.shape) for u in readers):
-            continue
-        single_op = not any(s.final().kind == "kernel" and id(s.final().kernel) in inline for s in kernel.inputs)
-        if len(readers) == 1 or single_op:
-            inline.add(id(kernel))
-    steps = []
-    for kernel in program.steps:
-        if id(kernel) in inline:
-            continue
-        if _fusable(kernel) and any(s.final().kind == "kernel" and id(s.final().kernel) in inline
-                                    for s in kernel.inputs):
-            group = _group(len(program.groups) + 1, kernel, inline)
-            program.groups.append(group)
-            steps.append(group)
-        else:
-            steps.append(kernel)
-    for group in program.groups:
-        for member in group.members:
-            member.fate = "fused"
-            where = f"loop {group.number}"
-            if member is group.root:
-                member.note = f"{where} (its result)"
-            elif member.note.startswith("in loop"):
-                member.note += f", {where}"
-            else:
-                member.note = f"in {where}"
-    program.steps = steps
-
-
-def _group(number: int, root, inline: set) -> Group:
-    leaves: list[Source] = []
-    members = {}
-    fresh = itertools.count()
-
-    def leaf(source: Source) -> str:
-        for i, known in enumerate(leaves):
-            if known is source:
-                return f"e{i}"
-        leaves.append(source)
-        return f"e{len(leaves) - 1}"
-
-    def formula(kernel) -> str:
-        members[id(kernel)] = kernel
-        sources = iter(kernel.inputs)
-        operands = []
-        for value in kernel.operands():
-            if not is_array(value):
-                operands.append(_literal(value))
-                continue
-            source = next(sources).final()
-            if source.kind == "kernel" and id(source.kernel) in inline:
-                operands.append(formula(source.kernel))
-            elif source.kind == "constant" and _one_number(source.array):
-                operands.append(_literal(source.array.item()))
-            else:
-                operands.append(leaf(source))
-        return _element_formula(kernel, operands, fresh)
-
-    expression = formula(root)
-    ordered = sorted(members.values(), key=lambda k: k.number)
-    group = Group(number, root, ordered, leaves, expression)
-    group.raises = any(k.name in _CAN_FAIL for k in ordered)
-    return group
-
-
-def _element_formula(kernel, operands: list, fresh) -> str:
-    """The element formula of one kernel, exactly as the pure-Python backend computes each element."""
-    name = kernel.name
-    if name in _SYMBOLS:
-        return f"({operands[0]} {_SYMBOLS[name]} {operands[1]})"
-    if name in _REFLECTED:
-        return f"({operands[1]} {_REFLECTED[name]} {operands[0]})"
-    if name == "__rpow__":
-        return f"pow({operands[1]}, {operands[0]})"
-    if name in _CALLS:
-        return f"{_CALLS[name]}({', '.join(operands)})"
-    if name == "__neg__":
-        return f"(-{operands[0]})"
-    if name == "where":
-        return f"({operands[1]} if {operands[0]} else {operands[2]})"
-    if name == "relu":
-        v = f"v{next(fresh)}"
-        zero = "0.0" if kernel.receiver.dtype == "float64" else "0"
-        return f"({v} if ({v} := {operands[0]}) > 0 else {zero})"
-    raise AssertionError(name)
-
-
-def _one_number(array) -> bool:
-    """A constant that is one number, however it is broadcast (a stride-0 view of a single element)."""
-    storage = array.storage
-    return len(storage) == 1 if isinstance(storage, list) else False
-
-
-def _final_sources(program: Program) -> list:
-    sources = [s for _, _, s in program.writes if s is not None]
-    sources += [value for _, value in program.states]
-    return sources + _result_sources(program.result)
 
 
 # ================================================================================================
@@ -213,13 +80,6 @@ def assign_buffers(program: Program) -> None:
 # ================================================================================================
 # The generated source
 # ================================================================================================
-
-
-def _literal(value) -> str:
-    """Python source for a number that reads back as exactly the same number."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if value != value else ("inf" if value > 0 else "(-inf)")
-    return repr(value)
 
 
 class _Writer:
@@ -344,19 +204,14 @@ def _all_sources(program: Program):
 
 
 def _group_functions(group: Group, writer: _Writer) -> list:
-    """``loop_N(e0, e1, ...)``: the fused element formula over row-major value lists; and its fallback."""
+    """``loop_N(x0, x1, ...)``: the fused element formula over row-major value lists; and its fallback."""
     root = group.root
     params = [f"x{i}" for i in range(len(group.leaves))]
-    loop_vars = ", ".join(f"e{i}" for i in range(len(group.leaves)))
-    zipped = params[0] if len(params) == 1 else f"zip({', '.join(params)})"
-    math_used = sorted(n for n in _MATH if re.search(rf"\b{n}\(", group.expression))
-    defaults = "".join(f", {n}=math.{n}" for n in math_used)
-    if math_used:
+    if any(re.search(rf"\b{n}\(", group.expression) for n in MATH):
         writer.namespace["math"] = math
     kernels = ", ".join(f"#{k.number} {display_name(k.name)}" for k in group.members)
-    lines = [f"def loop_{group.number}({', '.join(params)}{defaults}):",
-             f'    """{kernels} → {tuple(root.out.shape)} {root.out.dtype}, one pass."""',
-             f"    return [{group.expression} for {loop_vars} in {zipped}]"]
+    head, body = loop_source(group, f"loop_{group.number}").rstrip().split("\n", 1)
+    lines = [head, f'    """{kernels} → {tuple(root.out.shape)} {root.out.dtype}, one pass."""', body]
     if group.raises:
         names = {id(leaf): f"x{i}" for i, leaf in enumerate(group.leaves)}
         lines += ["", f"def loop_{group.number}_kernels({', '.join(params)}):",
@@ -431,12 +286,16 @@ def _values_text(leaf: Source, shape: tuple) -> str:
 
 
 def _kernel_call(kernel, name_of, writer: _Writer) -> str:
-    """The kernel as a Python expression on its operands (``a + b``, ``a.matmul(b)``, ``numpy.full(...)``)."""
+    """The kernel as a Python expression on its operands (``a + b``, ``a.matmul(b)``, ``numpy.full(...)``);
+    a lowered one as the NumPy call itself, on bare ndarrays."""
     sources = iter(kernel.inputs)
+    if kernel.lowered:
+        writer.namespace.setdefault("np", __import__("numpy"))
+        return kernel.lowered.format(*(_bare(s.final(), name_of) for s in kernel.inputs))
 
     def text(value):
         if is_array(value):
-            return name_of(next(sources).final())
+            return _backend_array(next(sources).final(), name_of, writer)
         if isinstance(value, (list, tuple)) and any(is_array(v) for v in value):
             inner = ", ".join(text(v) for v in value)
             return f"[{inner}]" if isinstance(value, list) else f"({inner},)"
@@ -467,6 +326,19 @@ def _kernel_call(kernel, name_of, writer: _Writer) -> str:
     return f"{receiver}.{name}({', '.join(args + kwargs)})"
 
 
+def _bare(source: Source, name_of=lambda s: s.name) -> str:
+    """A NumPy-backend value as the bare ndarray a lowered kernel works on."""
+    return name_of(source) if source.raw else f"{name_of(source)}.a"
+
+
+def _backend_array(source: Source, name_of, writer: _Writer) -> str:
+    """A value as the backend array Python and the backend's own kernels expect (bare ndarrays wrapped)."""
+    if not source.raw:
+        return name_of(source)
+    wrapper = writer.constant("NumpyArray", type(source.kernel.out))
+    return f"{wrapper}({name_of(source)})"
+
+
 def _key_text(key, writer: _Writer) -> str:
     """An index written as Python writes it: ``a[1:, :, None]``."""
     if not isinstance(key, tuple):
@@ -488,16 +360,18 @@ def _epilogue(program: Program, writer: _Writer) -> list:
     lines = []
     for holder, value in program.states:
         key = _key_text((slice(None),) * len(holder.array.shape), writer)
-        lines.append(f"{holder.name}[{key}] = {value.final().name}  # kept in place, where the function looks for it")
+        value = _backend_array(value.final(), lambda v: v.name, writer)
+        lines.append(f"{holder.name}[{key}] = {value}  # kept in place, where the function looks for it")
     for tensor, attr, source in program.writes:
         holder = writer.constant("T", tensor)
         for s in program.inputs:
             if s.kind == "tensor" and s.tensor is tensor:
                 holder = s.holder
+        value = None if source is None else _backend_array(source.final(), lambda v: v.name, writer)
         if attr == "data":
-            lines.append(f"{holder}.data = {source.final().name}")
+            lines.append(f"{holder}.data = {value}")
         else:
-            lines.append(f"{holder}.grad = {'None' if source is None else f'wrap({source.final().name})'}")
+            lines.append(f"{holder}.grad = {'None' if value is None else f'wrap({value})'}")
     for optimizer in program.stable_optimizers:
         name = writer.constant(type(optimizer).__name__.lower(), optimizer)
         lines.append(f"{name}.steps += 1  # the one piece of bookkeeping step() does besides its kernels")
@@ -511,7 +385,7 @@ def _epilogue(program: Program, writer: _Writer) -> list:
 def _result_text(template, writer: _Writer) -> str:
     kind, content = template
     if kind == "tensor":
-        return f"wrap({content.final().name})"
+        return f"wrap({_backend_array(content.final(), lambda v: v.name, writer)})"
     if kind == "same tensor":
         return writer.constant("T", content)
     if kind in ("tuple", "list"):

@@ -111,8 +111,8 @@ class Explanation:
             lines.append(f"{type(optimizer).__name__}: its update is part of the replay (its settings are checked "
                          "before each replay; a change captures again)")
         for optimizer, why in p.eager_optimizers:
-            lines.append(f"{type(optimizer).__name__}.step() runs eagerly after the replay, because its numbers "
-                         f"change from call to call: {why}")
+            lines.append(f"{type(optimizer).__name__}.step() runs eagerly after the replay: its numbers change "
+                         f"from call to call ({why})")
         return lines
 
     # ---- plain text ----------------------------------------------------------------------------

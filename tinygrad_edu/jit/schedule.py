@@ -55,6 +55,8 @@ class Source:
     name: str = ""                # its name in the generated code
     holder: str = ""              # for "tensor": the name of the tensor in the generated code
     label: str = ""               # for "tensor": how the user's code calls it (``model.up.weight.data``)
+    raw: bool = False             # a lowered NumPy kernel made it: a bare ndarray, not a backend array
+    seen: object = None           # for "state": the array the second capture read (the first one's result)
 
     def __repr__(self) -> str:
         made = f" by #{self.kernel.number}" if self.kernel is not None else ""
@@ -352,7 +354,7 @@ def _classify(xb, xa, kernel: Kernel, a: Capture, b: Capture, aligned: dict, pro
             raise JitError(f"kernel #{kernel.number} {kernel.describe()} ({kernel.where}) reads an array made by "
                            f"an optimizer whose update runs eagerly; compute it outside the jitted function")
         holder = holder_kernel.receiver if holder_kernel.kind == "mutate" else holder_kernel.out
-        source = Source("state", array=holder, kernel=holder_kernel)
+        source = Source("state", array=holder, kernel=holder_kernel, seen=xb)
         program.states.append((source, None))      # the new value is filled in by _visible
         return source
     raise JitError(f"kernel #{kernel.number} {kernel.describe()} ({kernel.op}, {kernel.where}) reads an array that "
