@@ -73,17 +73,34 @@ def michael_jordan():
 
 # ---- the story ---------------------------------------------------------------------------------
 
-def _note(title: str, *lines: str, extra=None):
-    """A story paragraph (Rich wraps it to the width), optionally followed by a table or chart."""
-    from rich.console import Group
-    from rich.text import Text
+class Note:
+    """One page's part of the story: a ``title`` (kept on screen with the formula when stepping) and a
+    paragraph (Rich wraps it to the width), optionally followed by a table or chart (``extra``)."""
 
-    text = Text()
-    text.append(title.strip(), style="bold yellow")
-    if lines:
-        text.append("\n" + " ".join(lines))
-    text.append("\n")
-    return text if extra is None else Group(text, extra, Text(""))
+    def __init__(self, title: str, *lines: str, extra=None):
+        self.title, self.lines, self.extra = title.strip(), lines, extra
+
+    def heading(self):
+        from rich.text import Text
+
+        return Text(self.title, style="bold yellow")
+
+    def body(self):
+        """The paragraph and the extra (None when the note is only a title)."""
+        from rich.console import Group
+        from rich.text import Text
+
+        parts = ([Text(" ".join(self.lines))] if self.lines else []) + ([self.extra] if self.extra is not None else [])
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else Group(parts[0], Text(""), *parts[1:])
+
+    def __rich__(self):
+        from rich.console import Group
+
+        body = self.body()
+        return self.heading() if body is None else Group(self.heading(), body)
+
 
 
 def _find(events, phase: str, op: str, output: str | None = None, uses: str | None = None):
@@ -118,76 +135,76 @@ def story(tape) -> list[tuple]:
     down = _find(tape, f, "MatMul", uses="block.down.weight.T")
     score_f = _find(tape, f, "MatMul", output="score")
     return [
-        (up, _note(
+        (up, Note(
             "1 · The up projection",
             "Each row of W_up asks x a question: a dot product with a direction.",
             "Row 0 = Michael + Jordan reads 2 (both names present); row 1 = Michael + Phelps reads 1.",
             "(Linear multiplies by W_upᵀ, the transpose, so the rows become columns.)",
             extra=projection_bars(w_up))),
-        (_find(tape, f, "Add", output="u"), _note(
+        (_find(tape, f, "Add", output="u"), Note(
             "2 · The bias",
             "Each neuron adds −1: neuron 0 now reads 1, neuron 1 reads 0.",
             "Only an input holding both Michael and Jordan stays above 0 in neuron 0.")),
-        (_find(tape, f, "ReLU", output="h"), _note(
+        (_find(tape, f, "ReLU", output="h"), Note(
             "3 · The ReLU gate",
             "ReLU keeps positive values and zeroes the rest. Neuron 0 (1 after the bias) passes;",
             "neuron 1 sits exactly at 0 and stays silent: an AND gate for Michael AND Jordan.")),
-        (down, _note(
+        (down, Note(
             "4 · The down projection",
             "Each column of W_down is what its neuron adds when it fires.",
             "Column 0 is basketball, so neuron 0's 1 becomes one unit of basketball.")),
-        (_find(tape, f, "Add", output="delta"), _note(
+        (_find(tape, f, "Add", output="delta"), Note(
             "   (the down bias)",
             "b_down is zero here, so delta is just basketball: what the block adds.")),
-        (_find(tape, f, "Add", output="y"), _note(
+        (_find(tape, f, "Add", output="y"), Note(
             "5 · The residual",
             "The block's output is added back to its input: y = x + delta.",
             "Before, x said Michael and Jordan; now y says Michael, Jordan and basketball.")),
-        (score_f, _note(
+        (score_f, Note(
             "6 · A loss, to see learning",
             "Suppose training wants the fact stated more strongly: score = y · basketball,",
             "and loss = −score (lower loss, more basketball).")),
         (_find(tape, f, "Neg", output="loss"), None),
-        (_find(tape, b, "Neg", output="loss"), _note(
+        (_find(tape, b, "Neg", output="loss"), Note(
             "7 · Backward: the chain rule, one op at a time",
             "∂L/∂loss = 1 starts the pass. Each step turns the gradient of an op's output",
             "into the gradients of its inputs.")),
-        (_find(tape, b, "MatMul", output="score"), _note(
+        (_find(tape, b, "MatMul", output="score"), Note(
             "   ∂L/∂y points against basketball",
             "Making y more like basketball lowers the loss.")),
-        (_find(tape, b, "Add", output="y"), _note(
+        (_find(tape, b, "Add", output="y"), Note(
             "   The residual passes the gradient on unchanged",
             "x is the input, not a parameter, so only delta gets a gradient.")),
-        (_find(tape, b, "Add", output="delta"), _note("   The down bias gets the same gradient")),
-        (_find(tape, b, "MatMul", output=down.output.name), _note(
+        (_find(tape, b, "Add", output="delta"), Note("   The down bias gets the same gradient")),
+        (_find(tape, b, "MatMul", output=down.output.name), Note(
             "   Through W_down",
             "Neuron 0 fired (h₀ = 1), so column 0 of W_down gets −basketball; neuron 1 was silent (h₁ = 0)",
             "and its column gets nothing. ∂L/∂h = −1 for neuron 0.")),
-        (_find(tape, b, "ReLU", output="h"), _note(
+        (_find(tape, b, "ReLU", output="h"), Note(
             "   The gate again",
             "The gradient passes only where the neuron fired: [u > 0] is 1 for neuron 0 and 0 for",
             "neuron 1 (u₁ = 0 exactly, and relu'(0) = 0).")),
-        (_find(tape, b, "Add", output="u"), _note("   The up bias gets the gate's gradient")),
-        (_find(tape, b, "MatMul", output=up.output.name), _note(
+        (_find(tape, b, "Add", output="u"), Note("   The up bias gets the gate's gradient")),
+        (_find(tape, b, "MatMul", output=up.output.name), Note(
             "   Through W_up",
             "Row 0 of W_up gets −(Michael + Jordan): lowering the loss means asking that question louder.")),
-        (_update(tape, "block.up.weight"), _note(
+        (_update(tape, "block.up.weight"), Note(
             "8 · One SGD step: w ← w − lr·∂L/∂w",
             f"With lr = {LEARNING_RATE}, row 0 of W_up grows along Michael + Jordan.")),
-        (_update(tape, "block.up.bias"), _note("   The bias of neuron 0 rises: −1 → −0.9")),
-        (_update(tape, "block.down.weight"), _note(
+        (_update(tape, "block.up.bias"), Note("   The bias of neuron 0 rises: −1 → −0.9")),
+        (_update(tape, "block.down.weight"), Note(
             "   Column 0 of W_down grows along basketball")),
-        (_update(tape, "block.down.bias"), _note("   The down bias picks up a little basketball too")),
+        (_update(tape, "block.down.bias"), Note("   The down bias picks up a little basketball too")),
     ]
 
 
 def _closing(dirs, block):
     """The last page: the block before and after the update, on the same inputs, measured."""
     import tinygrad_edu as tg
-    from rich.console import Group
-    from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
+
+    from ..trace.render import Page
 
     before_dirs, before_block = build_block()
     table = Table(title="basketball in y", title_style="bold", show_edge=False, title_justify="left")
@@ -219,22 +236,22 @@ def _closing(dirs, block):
                      "whose answer is not basketball.")
     else:
         lines.append("The other inputs still get none: the AND gate keeps them out.")
-    return Panel(Group(_note("9 · After the update", *lines), table), title=" the end ", title_align="left",
-                 border_style="yellow")
+    return Page([Text("9 · After the update", style="bold yellow")], [Text(" ".join(lines)), Text(""), table],
+                title=" the end ", border_style="yellow")
 
 
 def _intro(x_snapshot):
-    from rich.console import Group
-    from rich.panel import Panel
+    from rich.text import Text
 
-    from ..trace.render import projection_bars, tensor_block
+    from ..trace.render import Page, projection_bars, tensor_block
 
-    text = _note("Michael Jordan plays basketball",
+    note = Note("Michael Jordan plays basketball",
                  "How can an MLP block store a fact? A hand-built block with five named directions:",
                  "Michael, Jordan, basketball, Phelps and swimming (the axes of a 5-dimensional space).",
                  "The input is the token vector for \"Michael Jordan\": x = Michael + Jordan.")
-    return Panel(Group(text, tensor_block(x_snapshot), "", projection_bars(x_snapshot)),
-                 title=" the setup ", title_align="left", border_style="yellow")
+    return Page([note.heading()], [note.body(), Text(""), tensor_block(x_snapshot), Text(""),
+                                   projection_bars(x_snapshot)],
+                title=" the setup ", border_style="yellow")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -262,7 +279,8 @@ def run(args: argparse.Namespace) -> int:
     pages = [_intro(x_snapshot)]
     shown = [event for event, _ in pages_spec]
     for position, (event, note) in enumerate(pages_spec, start=2):
-        pages.append(render_event(event, position=position, total=len(pages_spec) + 2, note=note))
+        pages.append(render_event(event, position=position, total=len(pages_spec) + 2,
+                                  heading=note.heading() if note else None, note=note.body() if note else None))
     block = parts["modules"]["block"]
     pages.append(_closing(parts["directions"], block))
     return present(args, pages, graph=graph_tree(tape),

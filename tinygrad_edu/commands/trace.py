@@ -15,8 +15,9 @@ A tensor is called by its ``.named("h")`` name, else after the variable of the f
 it (``h``, ``loss``; ``model.weight`` for a Module's parameters), else t1, t2, ...
 
 Without ``--step`` (or when standard input is not a terminal) every step is printed, then a
-summary table and the computation graph. With ``--step`` in a terminal: Enter/n next, p/b back,
-a number and Enter to jump, g graph, s summary, ? help, q quit.
+summary table and the computation graph. With ``--step`` in a terminal, one page at a time, drawn in
+place: Enter/n next, p/b back, a number and Enter to jump, ↑ ↓ (j k), PgUp/PgDn and space scroll a
+tall page under its title and formula, g graph, s summary, ? help, q quit.
 
 ``--graph FILE.svg`` also draws the computation graph as a picture (``FILE.dot``: Graphviz's text), and
 ``--save FILE.json`` keeps the whole trace as data (``tinygrad_edu.trace.load_json`` reads it back).
@@ -169,12 +170,10 @@ def present(args, pages: Sequence, graph=None, summary=None, stdin=None, notice:
     kept = args.output.export_console()
     if kept is not None:
         _print_all(kept, pages, graph, summary, notice)
-    try:
-        with stepper.terminal_keys(stdin) as keys:
-            stepper.run(console, pages, keys, graph=graph, summary=summary, message=notice or "")
-    except KeyboardInterrupt:
-        console.print()
-        return 130
+    # Ctrl-C goes on up to the command line ("interrupted", exit 130) once the screen and the
+    # terminal's settings are given back by the two context managers.
+    with stepper.terminal_keys(stdin) as keys:
+        stepper.run(console, pages, keys, graph=graph, summary=summary, message=notice or "")
     return 0
 
 

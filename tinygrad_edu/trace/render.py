@@ -27,7 +27,7 @@ from .. import _format
 from .._format import format_number, shape_text, value_style
 from .events import BackwardEvent, Event, ForwardEvent, Snapshot, UpdateEvent
 
-__all__ = ["format_number", "values_grid", "tensor_block", "projection_bars", "projection_table", "render_event",
+__all__ = ["format_number", "values_grid", "tensor_block", "projection_bars", "projection_table", "Page", "render_event",
            "summary_table", "tape_view", "print_tape"]
 
 PHASE_COLOURS = {"forward": "cyan", "backward": "magenta", "update": "green"}
@@ -190,13 +190,49 @@ def _title(event: Event, position: int | None, total: int | None) -> Text:
     return title
 
 
+class Page(Panel):
+    """A panel in two parts: a ``header`` (title line, formula ...) and a ``body`` (values, gradients).
+
+    Printed, it is one panel. A stepper keeps the header on screen and scrolls the body under it:
+    `sticky_lines` says how many of the panel's first lines the header takes at a given width.
+    """
+
+    def __init__(self, header: Sequence[RenderableType], body: Sequence[RenderableType] = (), **panel):
+        panel.setdefault("box", box.ROUNDED)
+        panel.setdefault("padding", (0, 1))
+        panel.setdefault("title_align", "left")
+        self.header, self.body = list(header), list(body)
+        # A blank line under the header belongs to it: scrolled, the body stays apart from the formula.
+        self._top = self.header + ([Text("")] if self.header and self.body else [])
+        super().__init__(Group(*self._top, *self.body), expand=True, **panel)
+        self._panel = panel
+
+    def sticky_lines(self, console: Console, options) -> int:
+        """The lines of this page, as drawn at ``options``' width, that belong to its title and header.
+
+        Measured, not computed: the panel with only its header is drawn beside the whole panel, and the
+        lines they share from the top are the header's (the header-only panel ends in its bottom border
+        where the whole one goes on with the body)."""
+        whole = console.render_lines(self, options, pad=True)
+        alone = console.render_lines(Panel(Group(*self._top), expand=True, **self._panel), options, pad=True)
+        shared = 0
+        for mine, theirs in zip(whole, alone[:-1]):
+            if mine != theirs:
+                break
+            shared += 1
+        return shared
+
+
 def render_event(event: Event, position: int | None = None, total: int | None = None,
-                 note: RenderableType | None = None) -> Panel:
-    """One event as a panel. ``position``/``total`` override "step k of n" (for a filtered list);
-    ``note`` is shown above the facts (the demo's story)."""
-    body: list[RenderableType] = []
-    if note is not None:
-        body.append(note)
+                 note: RenderableType | None = None, heading: str | Text | None = None) -> Page:
+    """One event as a `Page`: the title (step k of n, phase, op), then in its header the ``heading``
+    (the demo's title for the step) and the facts (formula, the names put in, shapes); in its body the
+    ``note`` (the demo's story), the values and gradients, and the projections.
+
+    ``position``/``total`` override "step k of n" (for a filtered list)."""
+    header: list[RenderableType] = []
+    if heading is not None:
+        header.append(heading if isinstance(heading, Text) else Text(str(heading), style="bold yellow"))
     facts: list[tuple[str, str | Text, str]] = []
     if isinstance(event, UpdateEvent):
         facts.append(("rule", event.rule, "bold"))
@@ -237,15 +273,14 @@ def render_event(event: Event, position: int | None = None, total: int | None = 
                     pair.add_row(*_blocks([("value", value), ("to", grad)]))
                     blocks.append(pair)
         projections = _projections(pairs)
-    body.append(_facts(facts))
-    if blocks:
-        body.append(Text(""))
-        body.append(Columns(blocks, padding=(1, 3)))
-    if projections:
-        body.append(Text(""))
-        body.append(Columns(projections, padding=(1, 3)))
-    return Panel(Group(*body), title=_title(event, position, total), title_align="left",
-                 border_style=PHASE_COLOURS.get(event.phase, "white"), box=box.ROUNDED, padding=(0, 1))
+    header.append(_facts(facts))
+    body: list[RenderableType] = []
+    for part in (note, Columns(blocks, padding=(1, 3)) if blocks else None,    # the story, then its numbers
+                 Columns(projections, padding=(1, 3)) if projections else None):
+        if part is not None:
+            body += [Text(""), part] if body else [part]
+    return Page(header, body, title=_title(event, position, total),
+                border_style=PHASE_COLOURS.get(event.phase, "white"))
 
 
 def _top_direction(snap: Snapshot | None) -> str:
@@ -302,6 +337,15 @@ class SummaryTable:
 
     def __rich_console__(self, console, options):
         yield self.table(options.max_width)
+
+    def sticky_lines(self, console: Console, options) -> int:
+        """The title and the column headings, down to the rule under them: what a stepper keeps on
+        screen while the rows scroll."""
+        for number, line in enumerate(console.render_lines(self, options, pad=False), start=1):
+            text = "".join(segment.text for segment in line).strip()
+            if text and set(text) <= {"─", "━", " "}:
+                return number
+        return 0
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         """In a notebook: the table, as a terminal draws it."""
