@@ -157,7 +157,7 @@ def _sort_by_barycenter(column: list, fixed: list, neighbours: dict) -> list:
     return [node for _, node in sorted(enumerate(column), key=key)]
 
 
-def _swap_neighbours(columns: list[list], successors: dict, predecessors: dict) -> None:
+def _swap_neighbours(columns: list[list], successors: dict) -> None:
     """Swap adjacent nodes of a column while that lowers the crossings with both neighbouring columns."""
     improved = True
     while improved:
@@ -197,7 +197,7 @@ def _order(columns: list[list], successors: dict, predecessors: dict, sweeps: in
         if count < best_count:
             best, best_count = [list(c) for c in current], count
     if best_count and sum(len(c) for c in best) <= 400:       # the swaps cost more on big graphs
-        _swap_neighbours(best, successors, predecessors)
+        _swap_neighbours(best, successors)
     return best
 
 
@@ -288,7 +288,7 @@ def _straighten(columns: list[list], centers: dict, height: dict, gap) -> None:
                 break
 
 
-def _ports(node, ends: list, center: float, size: float) -> dict:
+def _ports(ends: list, center: float, size: float) -> dict:
     """Where several edges meet one side of a node: spread around its middle, in the order of the other ends."""
     spacing = min(10.0, max(size - 8.0, 0.0) / max(len(ends), 1))
     ordered = sorted(range(len(ends)), key=lambda i: ends[i])
@@ -374,7 +374,7 @@ def layered_layout(sizes: Mapping[Hashable, tuple[float, float]], edges: Sequenc
     for node in nodes:
         box = placed[node]
         for ends, store in ((leaving[node], start_y), (entering[node], end_y)):
-            spread = _ports(node, [y for _, y in ends], box.center_y, box.height)
+            spread = _ports([y for _, y in ends], box.center_y, box.height)
             for place, (index, _) in enumerate(ends):
                 store[index] = spread[place]
 
