@@ -1,4 +1,4 @@
-"""``python -m benchmarks [options]`` is ``tinygrad-edu bench [options]``."""
+"""``python -m tinygrad_edu.benchmarks [options]`` is ``tinygrad-edu bench [options]``."""
 import sys
 
 from tinygrad_edu.cli import main

@@ -25,7 +25,7 @@ SEED = 0
 def make_problem(seed: int = SEED) -> dict:
     """The demo's points, labels and initial weights as plain lists (rows of W are neurons)."""
     import tinygrad_edu as tg
-    from models import moons
+    from tinygrad_edu.models import moons
 
     points, labels = moons.make_moons(100, 0.1, seed)
     with tg.use_backend("python"):
@@ -53,7 +53,7 @@ class TinygradEdu(mlp_step.Implementation):
 
     def setup(self, problem):
         import tinygrad_edu as tg
-        from models import moons
+        from tinygrad_edu.models import moons
         from tinygrad_edu import optim
 
         self.moons = moons

@@ -1,7 +1,7 @@
 """The whole benchmark: every implementation at every size, the engine's own costs, the targets met.
 
 ``run(...)`` returns one dict of plain numbers (what ``tinygrad-edu bench --json`` prints);
-``render(results, console)`` shows it as Rich tables. ``python -m benchmarks`` is ``tinygrad-edu bench``.
+``render(results, console)`` shows it as Rich tables. ``python -m tinygrad_edu.benchmarks`` is ``tinygrad-edu bench``.
 """
 from __future__ import annotations
 

@@ -18,16 +18,16 @@ __all__ = ["TrainResult", "TASKS"]
 
 # The `tinygrad-edu train NAME` names: (module, training function, what it trains).
 TASKS = {
-    "mlp-block": ("models.mlp_block", "train", "a student MLP block learns to imitate a teacher block"),
-    "facts": ("models.michael_jordan", "train", "an MLP block learns (first, last) -> sport facts"),
-    "facts-sweep": ("models.michael_jordan", "train_capacity",
+    "mlp-block": ("tinygrad_edu.models.mlp_block", "train", "a student MLP block learns to imitate a teacher block"),
+    "facts": ("tinygrad_edu.models.michael_jordan", "train", "an MLP block learns (first, last) -> sport facts"),
+    "facts-sweep": ("tinygrad_edu.models.michael_jordan", "train_capacity",
                     "the same facts in fewer and fewer neurons: recall and interference per facts per neuron"),
-    "orthogonal": ("models.superposition", "train_orthogonal",
+    "orthogonal": ("tinygrad_edu.models.superposition", "train_orthogonal",
                    "unit vectors spread apart: the largest |cos| pushed towards the Welch bound"),
-    "superposition": ("models.superposition", "train_toy_models",
+    "superposition": ("tinygrad_edu.models.superposition", "train_toy_models",
                       "toy models of superposition over a sweep of sparsities"),
-    "transformer": ("models.mini_transformer", "train", "a tiny transformer completes fact sentences"),
-    "moons": ("models.moons", "train", "micrograd's demo: an MLP separates two interleaved half-moons (hinge loss, SGD)"),
+    "transformer": ("tinygrad_edu.models.mini_transformer", "train", "a tiny transformer completes fact sentences"),
+    "moons": ("tinygrad_edu.models.moons", "train", "micrograd's demo: an MLP separates two interleaved half-moons (hinge loss, SGD)"),
 }
 
 

@@ -115,7 +115,7 @@ def test_event_panel_with_a_story_note(tape):
 
 
 def test_the_demo_block_agrees_with_the_models_hand_built_block():
-    michael_jordan = pytest.importorskip("models.michael_jordan")
+    michael_jordan = pytest.importorskip("tinygrad_edu.models.michael_jordan")
     dirs, block = demo.build_block()
     model_dirs = Directions.orthonormal(michael_jordan.HAND_BUILT_VOCAB)
     model_block = michael_jordan.hand_built_block(model_dirs)

@@ -6,7 +6,7 @@ import pytest
 
 from tinygrad_edu.cli import main
 
-from models import TASKS  # noqa: E402
+from tinygrad_edu.models import TASKS  # noqa: E402
 
 TASK_MODULES = {name: (module, function) for name, (module, function, _) in TASKS.items()}
 

@@ -11,7 +11,7 @@ from tinygrad_edu.cli import main
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("numpy") is None, reason="the NumPy backend needs numpy")
 
-from models import TASKS  # noqa: E402
+from tinygrad_edu.models import TASKS  # noqa: E402
 
 SMALL = {
     "mlp-block": ["--set", "d_model=4", "--set", "d_hidden=8", "--set", "batch=16"],

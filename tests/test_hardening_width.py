@@ -84,13 +84,13 @@ def test_show_keeps_every_number_and_name_whole(width):
 
 @pytest.fixture(scope="module")
 def bench_results():
-    suite = pytest.importorskip("benchmarks.suite")
+    suite = pytest.importorskip("tinygrad_edu.benchmarks.suite")
     return suite.run(sizes=("tiny",), repeat=1, budget=0.01, engine=False, chain=0)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_bench_tables_keep_names_and_losses_whole(bench_results, width):
-    from benchmarks import suite
+    from tinygrad_edu.benchmarks import suite
     console = Console(width=width, record=True, file=io.StringIO(), force_terminal=False)
     suite.render(bench_results, console)
     text = console.export_text()

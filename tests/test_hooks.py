@@ -386,7 +386,7 @@ def test_named_modules_matches_pytorch_on_the_same_structure():
 
 # ------------------------------------------------------------------------------ the cost when off, in bench
 def test_the_bench_comparison_really_strips_the_hook_check():
-    from benchmarks import engine_costs
+    from tinygrad_edu.benchmarks import engine_costs
 
     call = engine_costs.compile_call_without_hook_check()
     layer = nn.Identity()
@@ -400,7 +400,7 @@ def test_the_bench_comparison_really_strips_the_hook_check():
 
 
 def test_the_module_step_of_the_bench_computes_the_benchmark_step():
-    from benchmarks import engine_costs, mlp_step
+    from tinygrad_edu.benchmarks import engine_costs, mlp_step
 
     problem = mlp_step.make_problem(*mlp_step.SIZES["tiny"])
     hand = mlp_step.HandPython()

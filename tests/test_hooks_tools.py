@@ -13,7 +13,7 @@ from tinygrad_edu.testing import gradcheck
 
 
 def hand_built():
-    from models import michael_jordan as mj
+    from tinygrad_edu.models import michael_jordan as mj
 
     example = mj.hand_built_example()
     return example["block"], example["directions"]
@@ -99,7 +99,7 @@ def test_zero_ablating_the_and_neuron_removes_basketball_exactly():
 
 def test_mean_ablation_holds_a_neuron_at_its_mean_over_a_batch():
     block, dirs = hand_built()
-    from models.michael_jordan import HAND_BUILT_CASES
+    from tinygrad_edu.models.michael_jordan import HAND_BUILT_CASES
 
     batch = tg.stack([dirs.embed(words) for _, words in HAND_BUILT_CASES])
     x = dirs.embed(["Michael", "Jordan"])

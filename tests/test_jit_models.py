@@ -14,7 +14,7 @@ from test_jit import bits
 
 def mlp_block():
     """models.mlp_block: a student block imitates a teacher on fresh random inputs (Adam)."""
-    from models import mlp_block as M
+    from tinygrad_edu.models import mlp_block as M
 
     teacher = M.build(8, 4, seed=1000)
     teacher.requires_grad_(False)
@@ -39,7 +39,7 @@ def mlp_block():
 
 def facts():
     """models.michael_jordan: the fact store, full batch, MSE on the sport scores (Adam)."""
-    from models import michael_jordan as M
+    from tinygrad_edu.models import michael_jordan as M
 
     model = M.FactStore(M.choose_facts(6), 16, 8, seed=0)
     inputs, targets, _ = model.examples()
@@ -58,7 +58,7 @@ def facts():
 
 def orthogonal():
     """models.superposition: unit vectors pushed apart by mean |cos|⁸ (Adam)."""
-    from models import superposition as S
+    from tinygrad_edu.models import superposition as S
 
     v = tg.randn(10, 4, seed=0).requires_grad_()
     off_diagonal = 1.0 - tg.eye(10)
@@ -78,7 +78,7 @@ def orthogonal():
 
 def toy_model():
     """models.superposition: a toy model of superposition on sparse random features (Adam)."""
-    from models import superposition as S
+    from tinygrad_edu.models import superposition as S
 
     model = S.ToyModel(8, 3, seed=0)
     importance = tg.tensor([0.7 ** i for i in range(8)])
@@ -98,7 +98,7 @@ def toy_model():
 
 def transformer():
     """models.mini_transformer: next-token cross-entropy on fact sentences (AdamW)."""
-    from models import mini_transformer as T
+    from tinygrad_edu.models import mini_transformer as T
 
     facts = T.choose_facts(None, T.FACTS + T.CROSSED_FACTS)[:6]
     vocab, sentences = T.make_corpus(facts)
@@ -119,7 +119,7 @@ def transformer():
 
 def moons():
     """models.moons: micrograd's demo, hinge loss + L2, SGD whose lr falls every step (set outside)."""
-    from models import moons as Mo
+    from tinygrad_edu.models import moons as Mo
 
     points, labels = Mo.make_moons(20, 0.1, 0)
     model = Mo.build(hidden=(8, 8), seed=1)
@@ -144,7 +144,7 @@ def moons():
 
 
 MODELS = [mlp_block, facts, orthogonal, toy_model, transformer]
-if importlib.util.find_spec("models.moons") is not None:
+if importlib.util.find_spec("tinygrad_edu.models.moons") is not None:
     MODELS.append(moons)
 
 

@@ -4,10 +4,10 @@ import math
 import pytest
 
 import tinygrad_edu as tg
-from models import michael_jordan as mj
-from models import mini_transformer as mt
-from models import mlp_block as mb
-from models import superposition as sp
+from tinygrad_edu.models import michael_jordan as mj
+from tinygrad_edu.models import mini_transformer as mt
+from tinygrad_edu.models import mlp_block as mb
+from tinygrad_edu.models import superposition as sp
 from tinygrad_edu.directions import Directions
 
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from models import TASKS, moons
+from tinygrad_edu.models import TASKS, moons
 from tinygrad_edu.cli import main
 from tinygrad_edu.testing import gradcheck
 
@@ -160,7 +160,7 @@ def test_without_matplotlib_the_figure_setting_says_what_to_install(monkeypatch,
 
 # ---- the command --------------------------------------------------------------------------------
 def test_moons_is_one_of_the_training_tasks():
-    assert TASKS["moons"][:2] == ("models.moons", "train")
+    assert TASKS["moons"][:2] == ("tinygrad_edu.models.moons", "train")
 
 
 def test_train_moons_json_reports_full_accuracy(capsys):
@@ -182,7 +182,7 @@ def test_bench_runs_the_same_demo_in_micrograd_from_the_same_numbers():
     pytest.importorskip("micrograd")
     from rich.console import Console
 
-    from benchmarks import moons_demo
+    from tinygrad_edu.benchmarks import moons_demo
 
     results = moons_demo.run(repeat=1, budget=0.01, backends=("python",))
     ours, theirs = results["results"]["tinygrad_edu_python"], results["results"]["micrograd"]

@@ -106,7 +106,7 @@ def test_unknown_words_and_bad_options_are_refused(hand_built):
 # ------------------------------------------------------------------------------ a trained fact store
 @pytest.fixture(scope="module")
 def fact_store():
-    from models.michael_jordan import train
+    from tinygrad_edu.models.michael_jordan import train
 
     result = train(steps=60, seed=0, facts=8, dim=24, d_hidden=6, lr=3e-2)
     return probing.fact_store_subject(result.details["model"], {"steps": 60})
@@ -176,7 +176,7 @@ def test_firing_neurons_and_their_top_inputs_come_from_a_run_over_every_input(fa
 # ------------------------------------------------------------------------------ a (tiny) trained transformer
 @pytest.fixture(scope="module")
 def transformer():
-    from models.mini_transformer import train
+    from tinygrad_edu.models.mini_transformer import train
 
     result = train(steps=4, seed=0, d_model=8, n_heads=1, d_hidden=8, facts=6)
     facts = [(f, l, s) for f, l, _, s in (t.split() for t in result.details["sentences"])]
@@ -299,7 +299,7 @@ def test_a_checkpoint_of_the_wrong_model_is_refused(tmp_path, capsys):
 
 
 def test_the_patch_goes_into_a_fact_of_another_sport_that_shares_a_name():
-    from models.michael_jordan import FACT_LIST, FactStore
+    from tinygrad_edu.models.michael_jordan import FACT_LIST, FactStore
 
     store = FactStore(FACT_LIST[:28], dim=8, d_hidden=2, seed=0)      # the real facts, then crossed ones
     subject = probing.fact_store_subject(store)

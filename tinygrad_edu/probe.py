@@ -109,7 +109,7 @@ class HandBuiltSubject(Subject):
     name = "michael-jordan"
 
     def __init__(self, bias: float = -1.0):
-        from models import michael_jordan as mj
+        from tinygrad_edu.models import michael_jordan as mj
 
         example = mj.hand_built_example(bias=bias)
         self.directions = example["directions"]
@@ -200,7 +200,7 @@ class TransformerSubject(Subject):
     candidates_are = "the facts it was trained on"
 
     def __init__(self, model, vocab: list[str], facts=None, settings: dict | None = None):
-        from models import mini_transformer as mt
+        from tinygrad_edu.models import mini_transformer as mt
 
         self.vocab = list(vocab)
         self.index = {word: i for i, word in enumerate(self.vocab)}
@@ -266,8 +266,8 @@ class TransformerSubject(Subject):
 def _known_facts(vocab) -> list[tuple]:
     """The facts the transformer is trained on by default (`FACTS` + `CROSSED_FACTS`) whose words are all in
     ``vocab``: what a checkpoint, which keeps the vocabulary but not the sentences, must have been trained on."""
-    from models import mini_transformer as mt
-    from models.michael_jordan import FACTS
+    from tinygrad_edu.models import mini_transformer as mt
+    from tinygrad_edu.models.michael_jordan import FACTS
 
     known = set(vocab)
     return [f for f in FACTS + list(mt.CROSSED_FACTS) if all(word in known for word in f)]

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
 from . import positive_int, terminal_width
 
@@ -65,26 +63,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _benchmarks():
-    """The ``benchmarks`` package: importable from the source tree (where ``pip install -e .`` leaves it)."""
+    """The benchmark suite: the package tinygrad_edu.benchmarks (the benchmarks/ folder of the source tree)."""
     try:
-        from benchmarks import suite
-        return suite
+        from tinygrad_edu.benchmarks import suite
     except ImportError:
-        pass
-    root = Path(__file__).resolve().parents[2]
-    if (root / "benchmarks" / "suite.py").exists():
-        sys.path.insert(0, str(root))
-        from benchmarks import suite
-        return suite
-    return None
+        return None
+    return suite
 
 
 def run(args: argparse.Namespace) -> int:
     suite = _benchmarks()
     err = args.output.console(stderr=True)
     if suite is None:
-        err.print("bench: the benchmarks/ folder was not found; run it from a source checkout "
-                  "(git clone, then pip install -e .)")
+        err.print("bench: the benchmark suite (tinygrad_edu.benchmarks) is not installed; "
+                  "reinstall tinygrad-edu (pip install -e . in a clone)")
         return 1
     backends = (args.backend,) if args.backend else ("python", "numpy")
     log = (lambda message: err.print(f"[dim]… {message}[/]")) if err.is_terminal else None

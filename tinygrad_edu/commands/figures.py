@@ -62,7 +62,7 @@ def activations_data(points: int = 121, low: float = -3.0, high: float = 3.0) ->
 def and_gate_data(dim: int = 100, seed: int = 6) -> dict:
     """The hand-built neuron: the inputs in the Michael–Jordan plane, and its pre-activation for each
     input with bias −1 (no margin) and −1.5 (margin 0.5), exactly and with random directions in ``dim``."""
-    from models import michael_jordan as mj
+    from tinygrad_edu.models import michael_jordan as mj
 
     labels = ["(nothing)", "Michael", "Jordan", "Michael Jordan"]
     out = {"labels": labels, "dim": dim, "seed": seed, "points": {}, "pre": {}, "pre_random": {}}
@@ -80,7 +80,7 @@ def and_gate_data(dim: int = 100, seed: int = 6) -> dict:
 def angle_data(sizes=((3, 300), (100, 300), (12_288, 80)), seed: int = 1) -> dict:
     """Angles between all pairs of random vectors, for each (dim, count), and the share within 89°–91°
     measured and predicted (1 − P(|cos| > sin 1°))."""
-    from models import superposition as sp
+    from tinygrad_edu.models import superposition as sp
 
     panels = []
     for dim, count in sizes:
@@ -95,7 +95,7 @@ def exponential_data(eps_degrees: float = 30.0, dims=(8, 12, 16, 20, 24, 28, 32,
                      interference_dim: int = 100, ks=(1, 3, 10, 30, 100, 300, 1000, 3000), seed: int = 0) -> dict:
     """How many random directions stay pairwise within 90° ± ε as d grows (measured medians, the median
     `cos_tail` predicts, and exp(d sin²ε / 4)); and one direction's interference with k others."""
-    from models import superposition as sp
+    from tinygrad_edu.models import superposition as sp
 
     s2 = math.sin(math.radians(eps_degrees)) ** 2
     rows = []
@@ -111,7 +111,7 @@ def exponential_data(eps_degrees: float = 30.0, dims=(8, 12, 16, 20, 24, 28, 32,
 
 def packing_data(vectors: int = 60, dim: int = 10, steps: int = 300, seed: int = 0) -> dict:
     """|cos| of every pair: at random, after Adam on mean |cos| (power 1) and on mean |cos|⁸."""
-    from models import superposition as sp
+    from tinygrad_edu.models import superposition as sp
 
     out = {"vectors": vectors, "dim": dim, "welch_bound": sp.welch_bound(vectors, dim), "runs": {}}
     for power in (1.0, 8.0):
@@ -135,7 +135,7 @@ def _abs_cosines(vectors) -> list[float]:
 
 def toy_gram_data(steps: int | None = None, batch: int | None = None, sparsities=None, seed: int = 0) -> dict:
     """The toy models of superposition over a sweep of sparsities (20 features, 5 dimensions)."""
-    from models import superposition as sp
+    from tinygrad_edu.models import superposition as sp
 
     result = sp.train_toy_models(steps=steps, seed=seed, batch=batch,
                                  sparsities=sp.DEFAULT_SPARSITIES if sparsities is None else sparsities)
@@ -146,7 +146,7 @@ def toy_gram_data(steps: int | None = None, batch: int | None = None, sparsities
 def toy_dims_data(steps: int | None = None, batch: int | None = None,
                   sparsities=(0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99), seed: int = 0) -> dict:
     """Dimensions per feature (m / ‖W‖_F²) and features represented, against the sparsity S."""
-    from models import superposition as sp
+    from tinygrad_edu.models import superposition as sp
 
     result = sp.train_toy_models(steps=steps, seed=seed, batch=batch, sparsities=sparsities)
     return {"rows": [{"label": r["label"], "sparsity": r["sparsity"], "relu": r["relu"],
@@ -156,7 +156,7 @@ def toy_dims_data(steps: int | None = None, batch: int | None = None,
 
 def toy_2d_data(steps: int = 3000, batch: int = 256, sparsities=(0.0, 0.9), seed: int = 0) -> dict:
     """Five equally important features in two dimensions: each feature's column W_i as an arrow."""
-    from models import superposition as sp
+    from tinygrad_edu.models import superposition as sp
 
     runs = []
     for s in sparsities:
@@ -170,7 +170,7 @@ def toy_2d_data(steps: int = 3000, batch: int = 256, sparsities=(0.0, 0.9), seed
 
 def facts_capacity_data(steps: int | None = None, facts: int = 40, neurons=None, seed: int = 0) -> dict:
     """The fact store's sweep: recall and interference as the facts per neuron grow."""
-    from models import michael_jordan as mj
+    from tinygrad_edu.models import michael_jordan as mj
 
     result = mj.train_capacity(steps=steps, seed=seed, facts=facts,
                                neurons=mj.CAPACITY_NEURONS if neurons is None else neurons)
@@ -182,10 +182,10 @@ def facts_capacity_data(steps: int | None = None, facts: int = 40, neurons=None,
 
 def loss_curve_data(steps: dict | None = None, seed: int = 0) -> dict:
     """The loss after each step of the lecture's training runs, at their default settings."""
-    from models import michael_jordan as mj
-    from models import mini_transformer as mt
-    from models import mlp_block as mb
-    from models import superposition as sp
+    from tinygrad_edu.models import michael_jordan as mj
+    from tinygrad_edu.models import mini_transformer as mt
+    from tinygrad_edu.models import mlp_block as mb
+    from tinygrad_edu.models import superposition as sp
 
     steps = steps or {}
     runs = [
@@ -206,8 +206,8 @@ def loss_curve_data(steps: dict | None = None, seed: int = 0) -> dict:
 
 def transformer_data(steps: int | None = None, seed: int = 0, d_model: int = 32, d_hidden: int = 64) -> dict:
     """The mini transformer on the real and the crossed facts: each fact's margin with and without its MLP."""
-    from models import michael_jordan as mj
-    from models import mini_transformer as mt
+    from tinygrad_edu.models import michael_jordan as mj
+    from tinygrad_edu.models import mini_transformer as mt
 
     result = mt.train(steps=steps, seed=seed, d_model=d_model, d_hidden=d_hidden, facts=mj.FACTS + mj.CROSSED_FACTS)
     ab = result.details["ablation"]

@@ -111,7 +111,7 @@ def _precheck(args) -> None:
     """Catch a misspelt name before minutes of training: every word must be a name some fact uses."""
     if args.model == "michael-jordan":
         return
-    from models.michael_jordan import CROSSED_FACTS, FACT_LIST
+    from tinygrad_edu.models.michael_jordan import CROSSED_FACTS, FACT_LIST
 
     names = {word for first, last, _ in FACT_LIST + list(CROSSED_FACTS) for word in (first, last)}
     for option, phrase in (("INPUT", args.input), ("--into", args.into)):
@@ -153,9 +153,9 @@ def _trained(args):
     from tinygrad_edu import probe as probing
 
     if args.model == "facts":
-        from models.michael_jordan import train
+        from tinygrad_edu.models.michael_jordan import train
     else:
-        from models.mini_transformer import train
+        from tinygrad_edu.models.mini_transformer import train
     options = _options(args, train)
     err = args.output.console(stderr=True)
     progress, on_step = _progress(err, f"train {args.model}")
@@ -193,10 +193,10 @@ def _loaded(args):
                          + (f" (it holds a {kind} model)" if kind else ""))
     config = state["config"]
     if kind == "facts":
-        from models.michael_jordan import FactStore
+        from tinygrad_edu.models.michael_jordan import FactStore
         model = FactStore([tuple(f) for f in state["facts"]], config["dim"], config["d_hidden"], seed=config["seed"])
     else:
-        from models.mini_transformer import MiniTransformer
+        from tinygrad_edu.models.mini_transformer import MiniTransformer
         model = MiniTransformer(len(state["vocab"]), context=3, d_model=config["d_model"],
                                 n_heads=config["n_heads"], d_hidden=config["d_hidden"], layers=config["layers"],
                                 seed=config["seed"])

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from models import michael_jordan as mj
+    from tinygrad_edu.models import michael_jordan as mj
 
     examples = [mj.hand_built_example()]
     if not args.exact_only:

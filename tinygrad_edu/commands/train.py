@@ -39,7 +39,7 @@ def _setting(text: str) -> tuple[str, object]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from models import TASKS
+    from tinygrad_edu.models import TASKS
 
     parser.add_argument("model", choices=list(TASKS), metavar="NAME",
                         help="; ".join(f"{k}: {v[2]}" for k, v in TASKS.items()))
@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _task(name: str):
-    from models import TASKS
+    from tinygrad_edu.models import TASKS
 
     module_name, function_name, _ = TASKS[name]
     module = importlib.import_module(module_name)
