@@ -701,3 +701,177 @@ def test_bench_refuses_bad_arguments_with_usage_and_exit_2(argv, message, capsys
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "usage: tinygrad-edu bench" in err and message in err
+
+
+# ================================================================================================
+# Dtypes: PyTorch's promotions (bool < int64 < float64), on both backends
+# ================================================================================================
+
+_INT64 = st.one_of(st.integers(-5, 5), st.integers(-2 ** 63, 2 ** 63 - 1), st.sampled_from([2 ** 63 - 1, -2 ** 63]))
+_VALUES = {"bool": st.booleans(), "int64": _INT64, "float64": tgst.finite_floats(-1e3, 1e3)}
+_RANK = {"bool": 0, "int64": 1, "float64": 2}
+
+
+def _wrap64(v):
+    return (v + 2 ** 63) % 2 ** 64 - 2 ** 63
+
+
+def _expected(op, a, b, dtype):
+    """PyTorch's result of one element: bool arithmetic is logic, int64 wraps, / is always a float."""
+    if op == "add":
+        value = (a or b) if dtype == "bool" else a + b
+    elif op == "mul":
+        value = (a and b) if dtype == "bool" else a * b
+    elif op == "sub":
+        value = a - b
+    else:
+        return a / b if b else (math.nan if a == 0 else math.copysign(math.inf, a) * math.copysign(1.0, b))
+    return _wrap64(value) if dtype == "int64" else value
+
+
+@pytest.mark.parametrize("backend_name", [pytest.param(name, marks=needs_numpy) if name == "numpy" else name
+                                          for name in ("python", "numpy")])
+@pytest.mark.parametrize("op", ["add", "mul", "sub", "truediv"])
+@pytest.mark.parametrize("left, right", [(a, b) for a in _VALUES for b in _VALUES])
+@given(data=st.data())
+def test_arithmetic_promotes_as_pytorch_and_int64_wraps(backend_name, op, left, right, data):
+    """tensor ∘ tensor: the wider dtype wins (bool < int64 < float64); bool + bool is "or" and bool · bool
+    "and" (bool, not 2); int64 wraps around on overflow; − with a bool tensor is refused, as in PyTorch."""
+    size = data.draw(st.integers(1, 4))
+    xs = data.draw(st.lists(_VALUES[left], min_size=size, max_size=size))
+    ys = data.draw(st.lists(_VALUES[right], min_size=size, max_size=size))
+    with tg.use_backend(backend_name):
+        x, y = tg.tensor(xs, dtype=left), tg.tensor(ys, dtype=right)
+        method = getattr(x, f"__{op}__")
+        if op == "sub" and "bool" in (left, right):
+            with pytest.raises(TypeError, match="sub: subtraction with a bool tensor is not supported"):
+                method(y)
+            return
+        out = method(y)
+    dtype = "float64" if op == "truediv" else max(left, right, key=_RANK.get)
+    assert out.dtype == dtype
+    expected = [_expected(op, a, b, dtype) for a, b in zip(xs, ys)]
+    got = out.tolist()
+    if dtype == "float64":
+        _assert_same(got, expected, op)
+    else:
+        assert got == expected and all(type(v) is type(e) for v, e in zip(got, expected))
+
+
+@pytest.mark.parametrize("backend_name", [pytest.param(name, marks=needs_numpy) if name == "numpy" else name
+                                          for name in ("python", "numpy")])
+@pytest.mark.parametrize("dtype", list(_VALUES))
+@pytest.mark.parametrize("number", [True, 3, 2.5])
+def test_a_python_number_promotes_as_pytorch(backend_name, dtype, number):
+    """tensor + number: a bool keeps the tensor's dtype, an int makes a bool tensor int64 and keeps the
+    others, a float makes float64; on the left the same."""
+    with tg.use_backend(backend_name):
+        t = tg.tensor({"bool": [True, False], "int64": [4, -2], "float64": [1.5, -0.5]}[dtype])
+        right, left = t + number, number * t
+    expected = ("float64" if isinstance(number, float) or dtype == "float64" else
+                dtype if isinstance(number, bool) else "int64")
+    assert right.dtype == left.dtype == expected
+
+
+@pytest.mark.parametrize("backend_name", [pytest.param(name, marks=needs_numpy) if name == "numpy" else name
+                                          for name in ("python", "numpy")])
+@given(values=st.lists(_INT64, min_size=1, max_size=6), flags=st.lists(st.booleans(), min_size=1, max_size=6))
+def test_integer_and_bool_unary_ops_and_reductions_are_pytorchs(backend_name, values, flags):
+    """−int64 and |int64| wrap (−(−2⁶³) = −2⁶³), sums of int64 wrap, −bool is refused, min/max of bools are
+    bools, min/argmin of ints never overflow."""
+    with tg.use_backend(backend_name):
+        ints, bools = tg.tensor(values, dtype="int64"), tg.tensor(flags, dtype="bool")
+        assert (-ints).tolist() == [_wrap64(-v) for v in values]
+        assert ints.abs().tolist() == [_wrap64(abs(v)) for v in values]
+        assert ints.sum().item() == _wrap64(sum(values)) and ints.sum().dtype == "int64"
+        assert ints.min().item() == min(values) and ints.max().item() == max(values)
+        assert ints.argmin().item() == values.index(min(values))
+        assert ints.argmax().item() == values.index(max(values))
+        assert bools.sum().item() == sum(flags) and bools.sum().dtype == "int64"
+        assert (bools.max().item(), bools.min().item()) == (max(flags), min(flags))
+        assert bools.max().dtype == bools.min().dtype == "bool"
+        assert bools.argmin().item() == flags.index(min(flags))
+        with pytest.raises(TypeError, match="the - operator is not supported on bool arrays"):
+            -bools
+
+
+@pytest.mark.parametrize("backend_name", [pytest.param(name, marks=needs_numpy) if name == "numpy" else name
+                                          for name in ("python", "numpy")])
+@pytest.mark.parametrize("make, message", [
+    (lambda: tg.tensor([2 ** 63]), r"Python integer 9223372036854775808 out of bounds for int64"),
+    (lambda: tg.tensor([1, 2]) + 2 ** 70, r"Python integer 1180591620717411303424 out of bounds for int64"),
+    (lambda: tg.full((2,), -2 ** 63 - 1, dtype="int64"), r"out of bounds for int64"),
+])
+def test_ints_beyond_int64_are_one_clear_error_on_both_backends(backend_name, make, message):
+    with tg.use_backend(backend_name):
+        with pytest.raises(OverflowError, match=message):
+            make()
+
+
+@pytest.mark.parametrize("backend_name", [pytest.param(name, marks=needs_numpy) if name == "numpy" else name
+                                          for name in ("python", "numpy")])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, 1e19, -1e30])
+def test_floats_that_int64_cannot_hold_are_refused_when_converting(backend_name, value):
+    """NumPy would give −2⁶³ and a warning; both backends say which value does not convert."""
+    with tg.use_backend(backend_name):
+        x = tg.tensor([1.5, value])
+        with pytest.raises(ValueError, match=r"cannot convert .* to int64"):
+            x.long()
+        with pytest.raises(ValueError, match=r"cannot convert .* to int64"):
+            tg.tensor([1.0, value], dtype="int64")
+        assert tg.tensor([2.7, -2.7]).long().tolist() == [2, -2]       # truncated toward 0, as NumPy
+
+
+@pytest.mark.parametrize("backend_name", [pytest.param(name, marks=needs_numpy) if name == "numpy" else name
+                                          for name in ("python", "numpy")])
+def test_mixed_dtypes_meet_as_floats_in_maximum_where_and_cat(backend_name):
+    """An int meeting a float becomes a float in every kernel (not only in + and *)."""
+    with tg.use_backend(backend_name):
+        ints, floats = tg.tensor([3, -2]), tg.tensor([2.5, 0.5])
+        for out in (ints.maximum(floats), ints.minimum(2.5), tg.where(tg.tensor([True, False]), ints, floats),
+                    tg.cat([ints, floats])):
+            assert out.dtype == "float64" and all(type(v) is float for v in out.tolist())
+
+
+# ================================================================================================
+# The array kernels check shapes as NumPy does, in the same words on both backends
+# ================================================================================================
+
+
+def _array(backend_name, shape, dtype="float64"):
+    module = load(backend_name)
+    return module.from_flat([float(i) for i in range(math.prod(shape))], shape, dtype)
+
+
+@pytest.mark.parametrize("backend_name", [pytest.param(name, marks=needs_numpy) if name == "numpy" else name
+                                          for name in ("python", "numpy")])
+@pytest.mark.parametrize("call, message", [
+    (lambda a: a((2, 3)).reshape((4,)), r"cannot reshape array of size 6 into shape \(4,\)"),
+    (lambda a: a((2, 3)).reshape((7, -1)), r"cannot reshape array of size 6 into shape \(7, -1\)"),
+    (lambda a: a((2, 3)).reshape((-2, -3)), r"cannot reshape array of size 6 into shape \(-2, -3\)"),
+    (lambda a: a((2, 4)).matmul(a((3, 4))),
+     r"matmul: shapes \(2, 4\) and \(3, 4\) do not fit: the inner sizes 4 and 3 differ"),
+    (lambda a: a((4,)).matmul(a((3,))), r"matmul: shapes \(4,\) and \(3,\) do not fit"),
+    (lambda a: a((2, 2, 3)).matmul(a((3, 3, 2))), r"matmul: .*the batch shapes \(2,\) and \(3,\) do not broadcast"),
+    (lambda a: a(()).matmul(a((3,))), r"matmul: shapes \(\) and \(3,\): a 0-d array"),
+    (lambda a: a((2,)).expand((2, 3)), r"cannot broadcast an array of shape \(2,\) to shape \(2, 3\)"),
+    (lambda a: a((2, 3)).expand((3,)), r"cannot broadcast an array of shape \(2, 3\) to shape \(3,\)"),
+    (lambda a: a((1, 3)).expand((2, 4)), r"cannot broadcast an array of shape \(1, 3\) to shape \(2, 4\)"),
+])
+def test_array_kernels_refuse_shapes_that_do_not_fit(backend_name, call, message):
+    """(2, 4) @ (3, 4) silently gave (2, 4), expanding (2,) to (2, 3) wrong values and reshape dropped
+    elements; now each is a ValueError, the same on both backends."""
+    with pytest.raises(ValueError, match=message):
+        call(lambda shape: _array(backend_name, shape))
+
+
+@pytest.mark.parametrize("backend_name", [pytest.param(name, marks=needs_numpy) if name == "numpy" else name
+                                          for name in ("python", "numpy")])
+def test_array_kernels_accept_what_numpy_accepts(backend_name):
+    """A -1 in reshape is worked out; 1-D operands of matmul are a row and a column, as in NumPy."""
+    a = lambda shape: _array(backend_name, shape)      # noqa: E731
+    assert a((2, 3)).reshape((-1, 2)).shape == (3, 2)
+    assert a((3,)).matmul(a((3,))).tolist() == 5.0
+    assert a((2, 3)).matmul(a((3,))).tolist() == [5.0, 14.0]
+    assert a((3,)).matmul(a((2, 3, 2))).shape == (2, 2)
+    assert a((1, 3)).expand((2, 2, 3)).tolist() == [[[0.0, 1.0, 2.0]] * 2] * 2

@@ -246,12 +246,18 @@ class Add(Function):
 
 
 class Sub(Function):
-    """Subtraction: the gradient passes to x unchanged and to y with its sign flipped."""
+    """Subtraction: the gradient passes to x unchanged and to y with its sign flipped. As in PyTorch, a
+    bool tensor on either side is refused (NumPy refuses only two bools): 1 − mask is usually a mask
+    meant to be inverted."""
     formula = "{z} = {x} − {y}"
     derivative = "∂L/∂{x} = ∂L/∂{z};  ∂L/∂{y} = −∂L/∂{z}"
 
     @staticmethod
     def forward(ctx, x, y):
+        if x.dtype == "bool" or y.dtype == "bool":
+            raise TypeError(f"sub: subtraction with a bool tensor is not supported (dtypes {x.dtype} and "
+                            f"{y.dtype}); to invert a mask use mask == False, to subtract numbers convert "
+                            "the mask first with .long() or .float()")
         return x - y
 
     @staticmethod

@@ -2,11 +2,13 @@
 
 * ``broadcast_shapes``   NumPy's broadcasting rule (``check_broadcast``: the same, as an op's error)
 * ``stretched_axes``     the axes a broadcast added or stretched (the ones a gradient is summed over)
+* ``reshaped``, ``check_expand``, ``matmul_shape``   the backends' checks of reshape, expand and matmul
 * ``contiguous_strides`` row-major strides
 * ``flatten`` / ``nest`` nested lists <-> (row-major values, shape)
 """
 from __future__ import annotations
 
+import math
 import operator
 from functools import lru_cache
 from itertools import accumulate
@@ -37,6 +39,46 @@ def check_broadcast(op: str, shapes) -> tuple:
     except ValueError:
         raise ShapeError(f"{op}: shapes {' and '.join(str(tuple(s)) for s in shapes)} "
                          "cannot be broadcast together") from None
+
+
+def reshaped(size: int, shape: tuple) -> tuple:
+    """``shape`` for an array of ``size`` elements, its one ``-1`` (if any) worked out; ``ValueError`` in
+    NumPy's words when the element counts differ ("cannot reshape array of size 6 into shape (4,)")."""
+    shape = tuple(shape)
+    if -1 in shape and shape.count(-1) == 1:
+        known = -math.prod(shape)
+        if known > 0 and size % known == 0:
+            shape = tuple(size // known if s == -1 else s for s in shape)
+    if (shape and min(shape) < 0) or math.prod(shape) != size:
+        raise ValueError(f"cannot reshape array of size {size} into shape {shape}")
+    return shape
+
+
+def check_expand(shape: tuple, target: tuple) -> None:
+    """``ValueError`` unless ``shape`` broadcasts to ``target`` (each size equal, or 1 stretched; new axes in
+    front): "cannot broadcast an array of shape (2,) to shape (2, 3)"."""
+    lead = len(target) - len(shape)
+    if lead < 0 or any(old != new and old != 1 for old, new in zip(shape, target[lead:])) \
+            or any(size < 0 for size in target[:lead]):
+        raise ValueError(f"cannot broadcast an array of shape {tuple(shape)} to shape {tuple(target)}")
+
+
+def matmul_shape(a: tuple, b: tuple) -> tuple:
+    """The shape of ``a @ b`` under NumPy's rules: (…, n, k) @ (…, k, m) -> (…, n, m), the batch axes
+    broadcast, a 1-D ``a`` a row and a 1-D ``b`` a column (their added axis dropped again). ``ValueError``
+    naming both shapes when the inner sizes differ, an operand is 0-d or the batch axes clash."""
+    if not a or not b:
+        raise ValueError(f"matmul: shapes {tuple(a)} and {tuple(b)}: a 0-d array has no rows or columns")
+    k_a, k_b = a[-1], b[0] if len(b) == 1 else b[-2]
+    if k_a != k_b:
+        raise ValueError(f"matmul: shapes {tuple(a)} and {tuple(b)} do not fit: "
+                         f"the inner sizes {k_a} and {k_b} differ")
+    try:
+        batch = broadcast_shapes(a[:-2], b[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: shapes {tuple(a)} and {tuple(b)}: the batch shapes {tuple(a[:-2])} and "
+                         f"{tuple(b[:-2])} do not broadcast") from None
+    return batch + a[-2:-1] + b[-1:] if len(b) > 1 else batch + a[-2:-1]
 
 
 def stretched_axes(shape: tuple, target: tuple) -> tuple:

@@ -372,14 +372,16 @@ class Tensor(Node):
     # ---- elementwise ---------------------------------------------------------------------------
     def _operand(self, other) -> "Tensor":
         """Wrap a Python number (or a NumPy array) so it can meet this tensor in a binary op, on this
-        tensor's backend (keeping an int tensor int)."""
+        tensor's backend, with PyTorch's promotion: a bool keeps the tensor's dtype, an int makes a bool
+        tensor int64 and keeps an int one int, a float is float64."""
         if isinstance(other, Tensor):
             return other              # Function.apply checks that both live on one backend
-        if isinstance(other, bool) or not isinstance(other, numbers.Real):
+        if not isinstance(other, numbers.Real):
             if _is_ndarray(other):
                 return Tensor(other)
             raise TypeError(f"unsupported operand: Tensor and {type(other).__name__}")
-        dtype = self.dtype if isinstance(other, numbers.Integral) and self.dtype != bool_ else float64
+        dtype = (self.dtype if isinstance(other, bool) else
+                 (int64 if self.dtype == bool_ else self.dtype) if isinstance(other, numbers.Integral) else float64)
         return Tensor._wrap(backend_of(self.data).full((), other, dtype))
 
     def float(self) -> "Tensor":
@@ -476,8 +478,13 @@ class Tensor(Node):
         return ops.Max.apply(self, dims=dims, keepdim=keepdim)
 
     def min(self, dim=None, keepdim: bool = False) -> "Tensor":
-        """The smallest value over ``dim`` (values only): min x = −max(−x)."""
+        """The smallest value over ``dim`` (values only): min x = −max(−x) (for ints −1 − max(−1 − x), which
+        never overflows; for bools "not max(not x)")."""
         dims = _normalise_dims("min", dim, self.ndim)  # checked here, so an error names min
+        if self.dtype == int64:
+            return -1 - (-1 - self).max(dims, keepdim)
+        if self.dtype == bool_:
+            return (self == False).max(dims, keepdim) == False  # noqa: E712
         return -((-self).max(dims, keepdim))
 
     def var(self, dim=None, keepdim: bool = False, correction: int = 1) -> "Tensor":
@@ -499,8 +506,12 @@ class Tensor(Node):
         return Tensor._wrap(self.data.argmax(dim, keepdim))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return Tensor._wrap((-self.data).argmax(None if dim is None else _normalise_dims("argmin", dim, self.ndim)[0],
-                                                keepdim))
+        """Position of the (first) smallest value (of the first nan, if any): the argmax of −x, of
+        −1 − x for ints (which never overflows) and of x == False for bools."""
+        flipped = (-self.data if self.dtype == float64 else (-1 - self.data) if self.dtype == int64
+                   else self.data == False)  # noqa: E712
+        return Tensor._wrap(flipped.argmax(None if dim is None else _normalise_dims("argmin", dim, self.ndim)[0],
+                                           keepdim))
 
     # ---- matmul ------------------------------------------------------------------------------------
     def matmul(self, other) -> "Tensor":

@@ -18,7 +18,8 @@ import math
 
 import numpy as np
 
-from .python import promote   # bool < int64 < float64, as on the pure-Python backend
+from ..shapes import check_expand, matmul_shape, reshaped
+from .python import BOOL_NEGATIVE, BOOL_SUBTRACT, check_int64, promote, to_int64   # shared rules and words
 
 name = "numpy"
 
@@ -81,6 +82,9 @@ class Array:
     def astype(self, dtype: str) -> "Array":
         if _NUMPY_DTYPE[dtype] == self.a.dtype:
             return self
+        if dtype == INT64 and self.a.dtype == np.float64 and self.a.size and not (
+                np.isfinite(self.a).all() and -2.0 ** 63 <= self.a.min() and self.a.max() < 2.0 ** 63):
+            to_int64(self.a.ravel().tolist())     # raises the pure-Python backend's error for the bad value
         return Array(self.a.astype(_NUMPY_DTYPE[dtype]))
 
     def tolist(self):
@@ -97,11 +101,24 @@ class Array:
     # (bool < int64 < float64).
     def __add__(self, o): return Array(self.a + (o.a if type(o) is Array else o))
     def __radd__(self, o): return Array((o.a if type(o) is Array else o) + self.a)
-    def __sub__(self, o): return Array(self.a - (o.a if type(o) is Array else o))
-    def __rsub__(self, o): return Array((o.a if type(o) is Array else o) - self.a)
+    def __sub__(self, o): return self._subtract(self.a, o.a if type(o) is Array else o)
+    def __rsub__(self, o): return self._subtract(o.a if type(o) is Array else o, self.a)
     def __mul__(self, o): return Array(self.a * (o.a if type(o) is Array else o))
     def __rmul__(self, o): return Array((o.a if type(o) is Array else o) * self.a)
-    def __neg__(self): return Array(-self.a)
+
+    def __neg__(self):
+        if self.a.dtype == np.bool_:
+            raise TypeError(BOOL_NEGATIVE)
+        return Array(-self.a)
+
+    @staticmethod
+    def _subtract(x, y):
+        try:
+            return Array(x - y)
+        except TypeError:
+            if np.result_type(x, y) == np.bool_:
+                raise TypeError(BOOL_SUBTRACT) from None
+            raise
 
     def __truediv__(self, o):
         if type(o) is not Array and o != 0:     # the mean's "/ count": nothing to silence
@@ -150,11 +167,15 @@ class Array:
         return Array(np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)))
 
     def abs(self): return Array(np.abs(self.a))
-    def sign(self): return Array(np.sign(self.a))
+
+    def sign(self):
+        """−1, 0 or 1; 0 for a nan (NumPy's sign gives nan there; PyTorch and the pure-Python backend 0)."""
+        s = np.sign(self.a)
+        return Array(np.where(s == s, s, 0.0) if s.dtype == np.float64 else np.asarray(s))
 
     def relu(self):
-        """max(x, 0); ``fmax`` turns a nan into 0, as the pure-Python backend's ``x if x > 0 else 0`` does."""
-        return Array(np.fmax(self.a, self.a.dtype.type(0)))
+        """max(x, 0); a nan stays nan, as on the pure-Python backend and in PyTorch (``fmax`` would give 0)."""
+        return Array(np.maximum(self.a, self.a.dtype.type(0)))
 
     def maximum(self, other): return Array(np.maximum(self.a, other.a if type(other) is Array else other))
     def minimum(self, other): return Array(np.minimum(self.a, other.a if type(other) is Array else other))
@@ -187,7 +208,11 @@ class Array:
         a, b = self.a, other.a
         if a.ndim == 2 and b.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous:
             return Array(np.matmul(b.T, a.T).T)
-        return Array(np.matmul(a, b))
+        try:
+            return Array(np.matmul(a, b))
+        except ValueError:
+            matmul_shape(a.shape, b.shape)    # the pure-Python backend's words for what does not fit
+            raise
 
     # ---- views ------------------------------------------------------------------------------
     def permute(self, order: tuple) -> "Array":
@@ -196,10 +221,18 @@ class Array:
     def expand(self, shape: tuple) -> "Array":
         if self.a.shape == tuple(shape):
             return self
-        return Array(np.broadcast_to(self.a, shape))
+        try:
+            return Array(np.broadcast_to(self.a, shape))
+        except ValueError:
+            check_expand(self.a.shape, tuple(shape))     # the same words as the pure-Python backend
+            raise
 
     def reshape(self, shape: tuple) -> "Array":
-        return Array(self.a.reshape(shape))
+        try:
+            return Array(self.a.reshape(shape))
+        except ValueError:
+            reshaped(self.a.size, shape)
+            raise
 
     def __getitem__(self, key: tuple) -> "Array":
         """Basic indexing with a normalised key (ints, slices, None): a view."""
@@ -225,6 +258,14 @@ def _as_float(a: np.ndarray) -> np.ndarray:
 
 # ---- module-level creation --------------------------------------------------------------------
 def from_flat(values: list, shape: tuple, dtype: str = FLOAT64) -> Array:
+    """``values`` cast to ``dtype``, with the pure-Python backend's errors for what int64 cannot hold."""
+    if dtype == INT64:
+        try:
+            return Array(np.array(values, dtype=np.int64).reshape(shape))
+        except (OverflowError, ValueError):
+            values = [v if type(v) is int else int(v) if type(v) is bool else to_int64([v])[0] for v in values]
+            check_int64(values)
+            raise
     return Array(np.array(values, dtype=_NUMPY_DTYPE[dtype]).reshape(shape))
 
 
@@ -234,6 +275,8 @@ def from_numpy(array, dtype: str) -> Array:
 
 
 def full(shape: tuple, value, dtype: str = FLOAT64) -> Array:
+    if dtype == INT64:
+        value = from_flat([value], (), dtype).a.item()     # checked: nan, ±∞ and huge ints are refused
     return Array(np.full(tuple(shape), value, dtype=_NUMPY_DTYPE[dtype]))
 
 

@@ -23,13 +23,14 @@ import math
 import operator
 from itertools import product, repeat
 
-from ..shapes import broadcast_shapes, contiguous_strides, nest
+from ..shapes import broadcast_shapes, check_expand, contiguous_strides, matmul_shape, nest, reshaped
 
 name = "python"
 
 FLOAT64, INT64, BOOL = "float64", "int64", "bool"
 _RANK = {BOOL: 0, INT64: 1, FLOAT64: 2}
 _CAST = {FLOAT64: float, INT64: int, BOOL: bool}
+_ZERO = {FLOAT64: 0.0, INT64: 0, BOOL: False}
 
 
 def promote(a: str, b: str) -> str:
@@ -75,13 +76,87 @@ def _div(a, b):
         return math.copysign(math.inf, a) * math.copysign(1.0, b)
 
 
+def _is_odd_integer(b) -> bool:
+    return b % 2 == 1 if isinstance(b, int) else (math.isfinite(b) and b.is_integer() and b % 2 == 1)
+
+
 def _pow(a, b):
+    """IEEE ``pow`` where ``math.pow`` raises: an overflow is ±∞ (−∞ for a negative base and an odd integer
+    exponent: (−1e308)³ = −∞); 0 to a negative power is ±∞ (−0 to an odd one keeps the sign:
+    (−0)⁻¹ = −∞); a negative base to a fractional power is nan."""
     try:
         return math.pow(a, b)
     except OverflowError:
-        return math.inf
-    except ValueError:                 # 0 ** negative, or a negative base with a fractional exponent
-        return math.inf if a == 0 else math.nan
+        return -math.inf if a < 0 and _is_odd_integer(b) else math.inf
+    except ValueError:
+        if a == 0:
+            return math.copysign(math.inf, a) if _is_odd_integer(b) else math.inf
+        return math.nan
+
+
+def _maximum(a, b):
+    # Python's max(a, b) keeps a when b is nan and compares in order; a nan on either side wins, as in
+    # NumPy and PyTorch.
+    return a if a > b or a != a else b
+
+
+def _minimum(a, b):
+    return a if a < b or a != a else b
+
+
+def _has_nan(group) -> bool:
+    """Whether a list of floats holds a nan. Its sum is nan only then (or when it holds both ∞ and −∞), so
+    the element-by-element look happens only for such groups."""
+    total = sum(group)
+    return total != total and any(v != v for v in group)
+
+
+def _nanmax(group):
+    """The largest element; nan when there is one, wherever it stands (``max`` alone depends on the order)."""
+    return math.nan if _has_nan(group) else max(group)
+
+
+def _nanargmax(group) -> int:
+    """The index of the first largest element; of the first nan when there is one (as NumPy and PyTorch)."""
+    if _has_nan(group):
+        return next(i for i, v in enumerate(group) if v != v)
+    return group.index(max(group))
+
+
+# int64 arithmetic wraps around, as NumPy and PyTorch do (Python's own ints would just grow).
+INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
+_INT64_SPAN = 2 ** 64
+
+
+def _wrap_int64(values: list) -> list:
+    """The values taken modulo 2⁶⁴ into [−2⁶³, 2⁶³): a copy only when some value left the range."""
+    if values and (max(values) > INT64_MAX or min(values) < INT64_MIN):
+        return [(v - INT64_MIN) % _INT64_SPAN + INT64_MIN for v in values]
+    return values
+
+
+def check_int64(values) -> None:
+    """Raise ``OverflowError`` (NumPy's words) for a Python int that does not fit in int64."""
+    for v in values:
+        if not INT64_MIN <= v <= INT64_MAX:
+            raise OverflowError(f"Python integer {v} out of bounds for int64")
+
+
+BOOL_NEGATIVE = ("the - operator is not supported on bool arrays (negating a mask); to invert a mask "
+                 "compare it with False (mask == False), to negate numbers convert them first (.long(), .float())")
+BOOL_SUBTRACT = ("the - operator is not supported between two bool arrays; for the elements where exactly "
+                 "one is true use a != b, to subtract numbers convert them first (.long(), .float())")
+
+
+def to_int64(values: list) -> list:
+    """Float values as int64 (truncated toward 0, as NumPy); nan, ±∞ and values beyond int64's range are
+    refused with one message on both backends (NumPy would give −2⁶³ and a warning)."""
+    out = []
+    for v in values:
+        if not -9.223372036854775808e18 <= v < 9.223372036854775808e18:
+            raise ValueError(f"cannot convert {v!r} to int64: only finite values within ±2⁶³ convert")
+        out.append(int(v))
+    return out
 
 
 class Array:
@@ -191,6 +266,8 @@ class Array:
     def astype(self, dtype: str) -> "Array":
         if dtype == self.dtype:
             return self
+        if dtype == INT64 and self.dtype == FLOAT64:
+            return self._new(to_int64(self._values()), dtype)
         return self._new(list(map(_CAST[dtype], self._values())), dtype)
 
     def tolist(self):
@@ -214,6 +291,8 @@ class Array:
         if not isinstance(other, Array):
             other_dtype = FLOAT64 if isinstance(other, float) else (BOOL if isinstance(other, bool) else INT64)
             dtype = dtype or promote(self.dtype, other_dtype)
+            if other_dtype == INT64 and dtype == INT64 and not INT64_MIN <= other <= INT64_MAX:
+                check_int64((other,))
             left, right = self._values(), repeat(other)
             return self._new(list(map(fn, right, left) if reflected else map(fn, left, right)), dtype)
         dtype = dtype or promote(self.dtype, other.dtype)
@@ -223,6 +302,20 @@ class Array:
             a, b = a.expand(shape), b.expand(shape)
         left, right = a._values(), b._values()
         return a._new(list(map(fn, right, left) if reflected else map(fn, left, right)), dtype)
+
+    def _arithmetic(self, fn, other, reflected: bool = False) -> "Array":
+        """``+``, ``-`` or ``*`` with NumPy's integer rules: bool with bool stays bool (``+`` is "or", ``*`` is
+        "and"), ``-`` between two bools is refused, int64 wraps around on overflow. Floats pass straight through."""
+        out = self._zip(fn, other, None, reflected)
+        if out.dtype == FLOAT64:
+            return out
+        if out.dtype == BOOL:
+            if fn is operator.sub:
+                raise TypeError(BOOL_SUBTRACT)
+            out.storage = list(map(bool, out.storage))
+        else:
+            out.storage = _wrap_int64(out.storage)
+        return out
 
     def _divide(self, other, reflected: bool = False) -> "Array":
         """Division at C speed; only when some divisor is 0 does each element go through ``_div``."""
@@ -251,7 +344,7 @@ class Array:
         if group == 0:
             out = [fn([]) for _ in range(math.prod(self.shape[d] for d in kept))]
         elif group == 1:
-            out = [fn([v]) for v in values] if fn not in (sum, max, min) else values[:]
+            out = [fn([v]) for v in values] if fn not in (sum, max, min, _nanmax) else values[:]
         elif group == len(values):
             out = [fn(values)]
         else:
@@ -263,17 +356,24 @@ class Array:
         return Array(out, shape, None, 0, dtype or self.dtype)
 
     # ---- elementwise maths ------------------------------------------------------------------
-    def __add__(self, o): return self._zip(operator.add, o)
-    def __radd__(self, o): return self._zip(operator.add, o, reflected=True)
-    def __sub__(self, o): return self._zip(operator.sub, o)
-    def __rsub__(self, o): return self._zip(operator.sub, o, reflected=True)
-    def __mul__(self, o): return self._zip(operator.mul, o)
-    def __rmul__(self, o): return self._zip(operator.mul, o, reflected=True)
+    def __add__(self, o): return self._arithmetic(operator.add, o)
+    def __radd__(self, o): return self._arithmetic(operator.add, o, reflected=True)
+    def __sub__(self, o): return self._arithmetic(operator.sub, o)
+    def __rsub__(self, o): return self._arithmetic(operator.sub, o, reflected=True)
+    def __mul__(self, o): return self._arithmetic(operator.mul, o)
+    def __rmul__(self, o): return self._arithmetic(operator.mul, o, reflected=True)
     def __truediv__(self, o): return self._divide(o)
     def __rtruediv__(self, o): return self._divide(o, reflected=True)
     def __pow__(self, o): return self._power(o)
     def __rpow__(self, o): return self._power(o, reflected=True)
-    def __neg__(self): return self._map(operator.neg, self.dtype)
+
+    def __neg__(self):
+        if self.dtype == FLOAT64:
+            return self._map(operator.neg, FLOAT64)
+        if self.dtype == BOOL:
+            raise TypeError(BOOL_NEGATIVE)
+        return self._new(_wrap_int64(list(map(operator.neg, self._values()))))
+
     def __lt__(self, o): return self._zip(operator.lt, o, BOOL)
     def __le__(self, o): return self._zip(operator.le, o, BOOL)
     def __gt__(self, o): return self._zip(operator.gt, o, BOOL)
@@ -287,48 +387,81 @@ class Array:
     def sqrt(self): return self._map(_sqrt)
     def tanh(self): return self._map(math.tanh)
     def sigmoid(self): return self._map(_sigmoid)
-    def abs(self): return self._map(abs, self.dtype)
-    def sign(self): return self._map(_sign, self.dtype)
+    def abs(self):
+        if self.dtype == BOOL:
+            return self._new(self.flat())
+        values = list(map(abs, self._values()))
+        return self._new(values if self.dtype == FLOAT64 else _wrap_int64(values))   # |−2⁶³| wraps to −2⁶³
+
+    def sign(self):
+        """−1, 0 or 1; 0 for a nan (as PyTorch, so |x|' at a nan is 0)."""
+        if self.dtype == BOOL:
+            return self._new(self.flat())
+        return self._map(_sign, self.dtype)
 
     def relu(self):
-        zero = 0.0 if self.dtype == FLOAT64 else 0
-        return self._new([x if x > 0 else zero for x in self._values()])
+        """max(x, 0); a nan stays nan (``x <= 0`` is false for it)."""
+        zero = _ZERO[self.dtype]
+        return self._new([zero if x <= 0 else x for x in self._values()])
 
-    def maximum(self, other): return self._zip(max, other)
-    def minimum(self, other): return self._zip(min, other)
+    def maximum(self, other): return self._extreme(_maximum, other)
+    def minimum(self, other): return self._extreme(_minimum, other)
+
+    def _extreme(self, fn, other) -> "Array":
+        """The elementwise larger (smaller) value, nan on either side propagating; an int meeting a float
+        becomes a float, as every element of a float64 array is."""
+        out = self._zip(fn, other)
+        other_dtype = other.dtype if isinstance(other, Array) else FLOAT64 if isinstance(other, float) else INT64
+        if out.dtype == FLOAT64 and (self.dtype != FLOAT64 or other_dtype != FLOAT64):
+            out.storage = list(map(float, out.storage))
+        return out
 
     def where(self, x, y) -> "Array":
         """out[i] = x[i] if self[i] else y[i]   (self is the condition)."""
         x = x if isinstance(x, Array) else self._new([x] * self.size, FLOAT64)
         y = y if isinstance(y, Array) else self._new([y] * self.size, FLOAT64)
         shape = broadcast_shapes(self.shape, x.shape, y.shape)
-        c, x, y = self.expand(shape), x.expand(shape), y.expand(shape)
+        dtype = promote(x.dtype, y.dtype)
+        c, x, y = self.expand(shape), x.astype(dtype).expand(shape), y.astype(dtype).expand(shape)
         values = [a if keep else b for keep, a, b in zip(c._values(), x._values(), y._values())]
-        return Array(values, shape, None, 0, promote(x.dtype, y.dtype))
+        return Array(values, shape, None, 0, dtype)
 
     # ---- reductions -----------------------------------------------------------------------
     def sum(self, axes=None, keepdim: bool = False) -> "Array":
-        return self._reduce(sum, axes, keepdim, FLOAT64 if self.dtype == FLOAT64 else INT64)
+        if self.dtype == FLOAT64:
+            return self._reduce(sum, axes, keepdim, FLOAT64)
+        out = self._reduce(sum, axes, keepdim, INT64)
+        out.storage = _wrap_int64(out.storage)
+        return out
 
     def max(self, axes=None, keepdim: bool = False) -> "Array":
-        return self._reduce(max, axes, keepdim)
+        """The largest element over ``axes``; nan when the group holds one, wherever it stands."""
+        return self._reduce(_nanmax if self.dtype == FLOAT64 else max, axes, keepdim)
 
     def argmax(self, axis=None, keepdim: bool = False) -> "Array":
-        """Index of the first largest element along ``axis`` (of the flattened array when None)."""
+        """Index of the first largest element along ``axis`` (of the flattened array when None); of the first
+        nan when there is one, as NumPy and PyTorch."""
         source = self if axis is not None else self.reshape((self.size,))
         axis = 0 if axis is None else axis
-        out = source._reduce(lambda group: group.index(max(group)), (axis,), keepdim, INT64)
+        first_largest = _nanargmax if self.dtype == FLOAT64 else (lambda group: group.index(max(group)))
+        out = source._reduce(first_largest, (axis,), keepdim, INT64)
         if self is not source and keepdim:
             out = out.reshape((1,) * self.ndim)
         return out
 
     # ---- matmul ---------------------------------------------------------------------------
     def matmul(self, other: "Array") -> "Array":
-        """(..., n, k) @ (..., k, m) -> (..., n, m), batch axes broadcast.
+        """(..., n, k) @ (..., k, m) -> (..., n, m), batch axes broadcast; as NumPy, a 1-D left operand is a
+        row and a 1-D right one a column, and shapes that do not fit are a ``ValueError``.
 
         Each output is ``sum(map(mul, row, column))``: for every matrix of the batch, the rows of
         ``self`` and the columns of ``other`` (the rows of its transpose) are cut from the storage as
         lists once, so the inner loop runs in C."""
+        out_shape = matmul_shape(self.shape, other.shape)
+        if self.ndim == 1 or other.ndim == 1:
+            left = self.reshape((1,) + self.shape) if self.ndim == 1 else self
+            right = other.reshape(other.shape + (1,)) if other.ndim == 1 else other
+            return left.matmul(right).reshape(out_shape)
         *batch_a, n, k = self.shape
         *batch_b, _, m = other.shape
         batch = broadcast_shapes(tuple(batch_a), tuple(batch_b))
@@ -339,7 +472,10 @@ class Array:
             rows = a[index]._rows()
             columns = b[index].permute((1, 0))._rows()
             out += [sum(map(mul, row, column)) for row in rows for column in columns]
-        return Array(out, batch + (n, m), None, 0, promote(self.dtype, other.dtype))
+        dtype = promote(self.dtype, other.dtype)
+        if dtype != FLOAT64:        # int64 sums wrap around; bool @ bool is "any row·column pair both true"
+            out = _wrap_int64(out) if dtype == INT64 else list(map(bool, out))
+        return Array(out, batch + (n, m), None, 0, dtype)
 
     # ---- views ------------------------------------------------------------------------------
     def permute(self, order: tuple) -> "Array":
@@ -348,10 +484,12 @@ class Array:
                      tuple(self.strides[d] for d in order), self.offset, self.dtype)
 
     def expand(self, shape: tuple) -> "Array":
-        """Broadcast to ``shape`` without copying: a new or size-1 axis gets stride 0."""
+        """Broadcast to ``shape`` without copying: a new or size-1 axis gets stride 0. A shape it does not
+        broadcast to is a ``ValueError``."""
         shape = tuple(shape)
         if shape == self.shape:
             return self
+        check_expand(self.shape, shape)
         lead = len(shape) - self.ndim
         strides = [0] * lead
         for size, old_size, stride in zip(shape[lead:], self.shape, self.strides):
@@ -359,8 +497,9 @@ class Array:
         return Array(self.storage, shape, tuple(strides), self.offset, self.dtype)
 
     def reshape(self, shape: tuple) -> "Array":
-        """A view when the elements are contiguous; a copy otherwise."""
-        shape = tuple(shape)
+        """A view when the elements are contiguous; a copy otherwise. One size may be -1 (worked out); a
+        shape with another number of elements is a ``ValueError``, as in NumPy."""
+        shape = reshaped(self.size, shape)
         source = self if self.is_contiguous() else self.contiguous()
         return Array(source.storage, shape, None, source.offset, self.dtype)
 
@@ -422,6 +561,11 @@ class Array:
 
 # ---- module-level creation --------------------------------------------------------------------
 def from_flat(values: list, shape: tuple, dtype: str = FLOAT64) -> Array:
+    """``values`` cast to ``dtype``: floats to int64 truncated toward 0 (nan, ±∞ and ints beyond int64 refused)."""
+    if dtype == INT64:
+        values = [v if type(v) is int else int(v) if type(v) is bool else to_int64([v])[0] for v in values]
+        check_int64(values)
+        return Array(values, tuple(shape), None, 0, dtype)
     return Array(list(map(_CAST[dtype], values)), tuple(shape), None, 0, dtype)
 
 
@@ -431,7 +575,8 @@ def from_numpy(array, dtype: str) -> Array:
 
 
 def full(shape: tuple, value, dtype: str = FLOAT64) -> Array:
-    return Array([_CAST[dtype](value)] * math.prod(shape), tuple(shape), None, 0, dtype)
+    value = from_flat([value], (), dtype).storage[0]
+    return Array([value] * math.prod(shape), tuple(shape), None, 0, dtype)
 
 
 def arange(start, stop, step, dtype: str) -> Array:
@@ -443,15 +588,15 @@ def arange(start, stop, step, dtype: str) -> Array:
 def cat(arrays: list, axis: int) -> Array:
     """Join along ``axis``: the flat lists are interleaved block by block."""
     first = arrays[0]
+    dtype = first.dtype
+    for a in arrays[1:]:
+        dtype = promote(dtype, a.dtype)
     outer = math.prod(first.shape[:axis])
-    blocks = [(a._values(), math.prod(a.shape[axis:])) for a in arrays]
+    blocks = [(a.astype(dtype)._values(), math.prod(a.shape[axis:])) for a in arrays]
     out = []
     for i in range(outer):
         for values, block in blocks:
             out.extend(values[i * block:(i + 1) * block])
     shape = list(first.shape)
     shape[axis] = sum(a.shape[axis] for a in arrays)
-    dtype = first.dtype
-    for a in arrays[1:]:
-        dtype = promote(dtype, a.dtype)
     return Array(out, tuple(shape), None, 0, dtype)
