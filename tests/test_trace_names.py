@@ -123,3 +123,19 @@ def test_the_readme_and_the_help_say_how_tensors_are_named(capsys):
         main(["trace", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "variable" in help_text and ".named(" in help_text
+
+
+def test_any_callable_can_be_traced_functions_and_methods_give_names():
+    import functools
+
+    def scaled(factor):
+        weights = tg.tensor([1.0, 2.0], requires_grad=True)
+        return (weights * factor).sum()
+
+    class Model:
+        def loss(self):
+            weights = tg.tensor([1.0, 2.0], requires_grad=True)
+            return (weights * 3).sum()
+
+    assert "weights" not in names_in(run_target(functools.partial(scaled, 2.0)).tape)   # short names, no error
+    assert "weights" in names_in(run_target(Model().loss).tape)

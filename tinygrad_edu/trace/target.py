@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -193,8 +194,11 @@ class AfterTargetError(Exception):
 def run_target(function: Callable[[], Any], max_events: int | None = DEFAULT_MAX_EVENTS) -> TargetResult:
     """Call ``function`` while recording; then backward (and the optimizer step) as its return asks.
 
-    ``max_events``: how many events the tape keeps (the first ones; see `record`)."""
-    with record(names_from=function, max_events=max_events) as tape:  # its variables name its tensors
+    ``max_events``: how many events the tape keeps (the first ones; see `record`). The variables of
+    ``function`` name the tensors they hold when it is a Python function or method (another callable,
+    such as a ``functools.partial``, is traced with short names)."""
+    names_from = function if inspect.isfunction(function) or inspect.ismethod(function) else None
+    with record(names_from=names_from, max_events=max_events) as tape:
         parts = _unpack(function())
         if parts.get("modules") is not None:
             tape.name_modules(parts["modules"])
