@@ -33,9 +33,9 @@ Each event keeps the op's ``formula`` (or ``derivative``) as the op states it, w
 option values of this step, so it can show the formula with the tensors' names (see `formula.py`).
 
 A cap: an event holds copies of every tensor it shows, so a training loop recorded whole would hold
-every step's values (the MLP block's training: about 50 kB an event, 1.7 MB a step). A tape keeps the first
-``max_events`` events (`DEFAULT_MAX_EVENTS` unless told; None keeps all) and only counts the rest:
-nothing is copied or kept alive for them, so memory stays flat however long the run.
+every step's values (the MLP block's training: about 50 kB an event, 1.7 MB a step). A tape keeps
+the first ``max_events`` events (`DEFAULT_MAX_EVENTS` unless told; None keeps all) and only counts
+the rest: nothing is copied or kept alive for them, so memory stays flat however long the run.
 `Tape.cap_note` says what was left out.
 """
 

@@ -27,8 +27,8 @@ from .. import _format
 from .._format import format_number, shape_text, value_style
 from .events import BackwardEvent, Event, ForwardEvent, Snapshot, UpdateEvent
 
-__all__ = ["format_number", "values_grid", "tensor_block", "projection_bars", "projection_table", "Page", "render_event",
-           "summary_table", "tape_view", "print_tape"]
+__all__ = ["format_number", "values_grid", "tensor_block", "projection_bars", "projection_table", "Page",
+           "render_event", "summary_table", "tape_view", "print_tape"]
 
 PHASE_COLOURS = {"forward": "cyan", "backward": "magenta", "update": "green"}
 
