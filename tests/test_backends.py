@@ -564,6 +564,29 @@ def _argmax(draw):
     return [draw(_input(shape, grad=False, unique=True))], lambda x: x.argmax(dim, keepdim)
 
 
+_INTEGERS = st.integers(-3, 3).map(float)
+_NONZERO_OR_ZERO = st.one_of(tgst.nonzero_floats(0.2), st.just(0.0))
+_EXTREME = st.builds(lambda m, e: m * 10.0 ** e, tgst.nonzero_floats(0.5, 9.0), st.integers(-300, 300))
+_WITH_NAN = st.one_of(st.just(math.nan), st.integers(-3, 3).map(lambda k: k / 2))
+
+
+@st.composite
+def _nan_reduction(draw):
+    shape = draw(tgst.shapes(1, 3))
+    dim = draw(st.none() | st.integers(0, len(shape) - 1))
+    keepdim = draw(st.booleans())
+    return [draw(_input(shape, st.one_of(st.just(math.nan), tgst.finite_floats())))], \
+        lambda x: (x.max(dim, keepdim) + x.min(dim, keepdim) * 2.0
+                   + (x.argmax(dim, keepdim) + x.argmin(dim, keepdim) * 10).float())
+
+
+@st.composite
+def _clamp_tensor(draw):
+    shapes = draw(tgst.broadcastable_shapes(3))
+    grid = st.integers(-4, 4).map(lambda k: k / 2)     # ties with the bounds happen, and low > high too
+    return [draw(_input(shape, grid)) for shape in shapes], lambda x, low, high: x.clamp(low, high)
+
+
 # x values on the quarter and y values on the three-quarter grid never tie.
 _QUARTERS = st.integers(-3, 3).map(lambda k: k + 0.25)
 _THREE_QUARTERS = st.integers(-3, 3).map(lambda k: k + 0.75)
@@ -606,6 +629,19 @@ CASES = {
     "layer_norm": _layer_norm(),
     "cross_entropy": _cross_entropy(),
     "mse_loss": _unary(lambda x: F.mse_loss(x[0], x[1]), shape=tgst.shapes(1, 3).map(lambda s: (2,) + s)),
+    # edges: IEEE powers, nan, infinities, extreme magnitudes, tensor bounds
+    "pow_negative_base_integer_exponent": _binary(lambda x, y: x ** y.detach() + 2.0 ** y,
+                                                  _NONZERO_OR_ZERO, _INTEGERS),
+    "pow_number_base": _unary(lambda y: (-2.0) ** y + 0.0 ** y + 0.5 ** y, _INTEGERS),
+    "pow_at_zero": _binary(lambda x, y: x ** y, st.sampled_from([0.0, -0.0, 1.5]), st.sampled_from([0.0, 1.0, 2.0, 0.5, -1.0])),
+    "div_extreme": _binary(lambda x, y: x / y, _EXTREME, _EXTREME),
+    "nan_reductions": _nan_reduction(),
+    "nan_elementwise": _binary(lambda x, y: x.maximum(y) + x.minimum(y) * 2.0 + x.relu() + y.abs() + x.clamp(-1.0, 1.0),
+                               _WITH_NAN, _WITH_NAN),
+    "clamp_tensor": _clamp_tensor(),
+    "logsumexp_infinities": _unary(lambda x: F.logsumexp(x, -1), st.sampled_from([-math.inf, math.inf, -1.5, 0.5, 2.0]),
+                                   shape=tgst.shapes(1, 3, 1, 3)),
+    "std_equal_rows": _unary(lambda x: x.std(-1) + x.var(-1), st.just(1.25), shape=tgst.shapes(1, 3, 2, 3)),
 }
 
 

@@ -511,3 +511,350 @@ def test_mlp_block_gradients(data):
         return x_ + w_down_ @ (w_up_ @ x_ + b_up_).relu()
 
     assert gradcheck(block, x, w_up, b_up, w_down)
+
+
+# ---- edges, as PyTorch: zeros, infinities, nan, negative bases --------------------------------------
+# The values below are PyTorch's (float64); each test states the rule that gives them.
+
+INF, NAN = math.inf, math.nan
+
+
+def same_values(actual, expected):
+    """Equal element by element, nan matching nan and the sign of an infinity or a zero counting."""
+    actual, expected = flat(actual), flat(expected)
+    assert len(actual) == len(expected), (actual, expected)
+    for a, e in zip(actual, expected):
+        if math.isnan(e):
+            assert math.isnan(a), (actual, expected)
+        else:
+            assert a == e and math.copysign(1.0, a) == math.copysign(1.0, e), (actual, expected)
+
+
+def grads_of(fn, *values):
+    """(fn's values, each input's gradient) for float64 inputs built from ``values``; ∂L/∂out = 1."""
+    inputs = [Tensor(v, requires_grad=True) for v in values]
+    out = fn(*inputs)
+    out.backward(Tensor.ones(*out.shape))
+    return out.tolist(), [x.grad.tolist() for x in inputs]
+
+
+EIGHTHS = st.integers(-24, 24).map(lambda k: k / 8)     # sums of these are exact, so the mean is the value
+
+
+@pytest.mark.parametrize("name", ["std", "var"])
+@given(shape=tgst.shapes(1, 3, 2, 3), value=EIGHTHS, data=st.data())
+def test_std_and_var_of_equal_values_are_zero_with_zero_gradient(name, shape, value, data):
+    """All values equal: PyTorch's std is 0 with gradient 0 (√'s infinite slope is not multiplied by 0)."""
+    x = Tensor.full(shape, value, requires_grad=True)
+    dim = data.draw(dims_for(len(shape)), label="dim")
+    out = getattr(x, name)(dim=dim)
+    assert all(v == 0.0 for v in flat(out.tolist()))
+    out.backward(Tensor.ones(*out.shape))
+    assert all(g == 0.0 for g in flat(x.grad.tolist()))
+
+
+@given(data=st.data())
+def test_std_gradient_where_only_some_groups_are_constant(data):
+    """Rows of equal values get 0, the other rows std's usual gradient (checked by central differences:
+    std is symmetric around a constant row, so its numerical slope there is 0 too)."""
+    rows, width = data.draw(st.integers(2, 3)), data.draw(st.integers(2, 3))
+    varied = data.draw(tgst.tensors((rows - 1, width), unique=True, min_gap=0.1)).tolist()
+    constant = data.draw(EIGHTHS)
+    x = Tensor([[constant] * width] + varied, requires_grad=True)
+    assert gradcheck(lambda t: t.std(dim=1), x)
+    x.grad = None
+    x.std(dim=1).sum().backward()
+    assert x.grad.tolist()[0] == [0.0] * width
+
+
+@given(tgst.tensors(SMALL, st.sampled_from([0.0, -0.0, 1.5, -2.0]), requires_grad=True))
+def test_power_zero_has_zero_gradient_even_at_zero(x):
+    """x ** 0 is 1 everywhere and its gradient 0, also at x = 0 (0·0⁻¹ would be nan), as PyTorch."""
+    for out in (x ** 0, x ** 0.0, x ** Tensor(0.0)):
+        assert all(v == 1.0 for v in flat(out.tolist()))
+        x.grad = None
+        out.backward(Tensor.ones(*out.shape))
+        assert all(g == 0.0 for g in flat(x.grad.tolist()))
+
+
+# IEEE pow (C99 Annex F), which PyTorch and NumPy follow: base, exponent -> value
+IEEE_POWERS = [
+    (-2.0, 2.0, 4.0), (-2.0, 3.0, -8.0), (-2.0, -1.0, -0.5), (-2.0, 0.5, NAN), (0.0, 0.0, 1.0),
+    (-0.0, 0.0, 1.0), (NAN, 0.0, 1.0), (1.0, NAN, 1.0), (0.0, 2.0, 0.0), (0.0, -1.0, INF), (-0.0, -1.0, -INF),
+    (-0.0, -2.0, INF), (0.0, -0.5, INF), (-0.0, 3.0, -0.0), (-1e308, 3.0, -INF), (-1e308, 2.0, INF),
+    (1e308, 2.0, INF), (-0.5, -2001.0, -INF), (1e-200, 2.0, 0.0), (-1e-200, 3.0, -0.0), (-INF, 3.0, -INF),
+    (-INF, -1.0, -0.0), (2.0, -INF, 0.0), (0.5, -INF, INF), (-1.0, INF, 1.0),
+]
+
+
+@pytest.mark.parametrize("base, exponent, value", IEEE_POWERS)
+def test_powers_follow_ieee_pow(base, exponent, value):
+    """No exp(y·ln x): (−2)² = 4, 0⁰ = 1, (−0)⁻¹ = −∞, (−1e308)³ = −∞, with a constant or a tensor
+    exponent, and with a number base (c ** t)."""
+    x, y = Tensor([base]), Tensor([exponent])
+    same_values((x ** exponent).tolist(), [value])
+    same_values((x ** y).tolist(), [value])
+    same_values((base ** y).tolist(), [value])
+    same_values(x.pow(y).tolist(), [value])
+
+
+@given(st.lists(st.tuples(tgst.nonzero_floats(0.2), st.integers(-3, 3).map(float)), min_size=1, max_size=6))
+def test_negative_bases_with_integer_exponents_have_pytorchs_gradients(pairs):
+    """x ** y for any sign of x and an integer y: the value is x multiplied |y| times (or its inverse),
+    ∂/∂x = y·x^(y−1) (checked by central differences); ∂/∂y = z·ln x, nan for x < 0, as in PyTorch."""
+    bases, exponents = [b for b, _ in pairs], [e for _, e in pairs]
+    x, y = Tensor(bases, requires_grad=True), Tensor(exponents, requires_grad=True)
+    out = x ** y
+    expected = [math.prod([b] * int(abs(e))) ** (1 if e >= 0 else -1) for b, e in pairs]
+    assert_close(out.tolist(), expected)
+    assert gradcheck(lambda t: t ** y.detach(), x)
+    out.backward(Tensor.ones(len(pairs)))
+    for b, e, z, g in zip(bases, exponents, expected, y.grad.tolist()):
+        if b < 0:
+            assert math.isnan(g)
+        else:
+            assert math.isclose(g, z * math.log(b), rel_tol=1e-12, abs_tol=1e-12)
+
+
+@given(base=st.sampled_from([-2.0, -0.5, 0.5, 3.0]), data=st.data())
+def test_number_to_a_tensor_power(base, data):
+    """c ** t for any c: IEEE pow; for c > 0 the gradient c^t·ln c by central differences; for c < 0 the
+    gradient is nan (ln c), as in PyTorch."""
+    exponents = data.draw(tgst.tensors(SMALL, st.integers(-3, 3).map(float), requires_grad=True))
+    out = base ** exponents
+    assert_close(flat(out.tolist()), [base ** e for e in flat(exponents.tolist())])
+    if base > 0:
+        assert gradcheck(lambda t: base ** t, exponents)
+    else:
+        out.backward(Tensor.ones(*out.shape))
+        assert all(math.isnan(g) for g in flat(exponents.grad.tolist()))
+
+
+# At x = 0 PyTorch's pow gradients: ∂/∂x = y·0^(y−1) but 0 for y = 0; ∂/∂y = 0 for y ≥ 0 (the power is
+# flat there: 0 or 1) and z·ln 0 = −∞ for y < 0.
+POWERS_AT_ZERO = [  # exponent, value, ∂/∂x, ∂/∂y
+    (2.0, 0.0, 0.0, 0.0), (1.0, 0.0, 1.0, 0.0), (0.0, 1.0, 0.0, 0.0), (0.5, 0.0, INF, 0.0),
+    (-1.0, INF, -INF, -INF), (3.0, 0.0, 0.0, 0.0),
+]
+
+
+@pytest.mark.parametrize("exponent, value, dx, dy", POWERS_AT_ZERO)
+def test_power_gradients_at_zero_are_pytorchs(exponent, value, dx, dy):
+    out, (gx, gy) = grads_of(lambda x, y: x ** y, [0.0], [exponent])
+    same_values(out, [value])
+    same_values(gx, [dx])
+    same_values(gy, [dy])
+    out, (gx,) = grads_of(lambda x: x ** exponent, [0.0])
+    same_values(gx, [dx])
+    out, (gy,) = grads_of(lambda y: 0.0 ** y, [exponent])
+    same_values(out, [value])
+    same_values(gy, [dy])
+
+
+@given(x=st.one_of(st.sampled_from([0.0, -0.0]),
+                  st.builds(lambda m, e: m * 10.0 ** e, tgst.nonzero_floats(1.0, 9.9), st.integers(-299, 299))),
+       exponent=st.integers(-4, 4))
+def test_integer_powers_are_correctly_signed_at_any_magnitude(x, exponent):
+    """x ** n for an integer n equals the exact rational power, rounded (to 2 ulp), with IEEE's ±∞ on
+    overflow and ±0 on underflow, the sign that of x for odd n: (−1e308)³ = −∞, not ∞."""
+    from fractions import Fraction
+    out = (Tensor([x]) ** exponent).item()
+    if x == 0:
+        expected = 1.0 if exponent == 0 else math.copysign(0.0 if exponent > 0 else INF,
+                                                           x if exponent % 2 else 1.0)
+        same_values([out], [expected])
+        return
+    exact = Fraction(x) ** exponent
+    try:
+        expected = float(exact)
+    except OverflowError:
+        expected = INF if exact > 0 else -INF
+    if math.isinf(expected) or abs(expected) < 1e-300:
+        assert (out > 0 or math.copysign(1.0, out) > 0) == (exact > 0)        # the sign survives
+        assert out == expected or (abs(expected) < 1e-300 and abs(out) < 1e-290)
+    else:
+        assert math.isclose(out, expected, rel_tol=4.5e-16), (x, exponent, out, expected)
+
+
+# ---- division at extreme magnitudes ----------------------------------------------------------------
+
+EXTREME = st.builds(lambda m, e: m * 10.0 ** e, tgst.nonzero_floats(0.5, 9.0), st.integers(-300, 300))
+
+
+@given(st.lists(st.tuples(EXTREME, EXTREME), min_size=1, max_size=4))
+def test_division_gradients_do_not_overflow_where_the_true_values_fit(pairs):
+    """∂(x/y)/∂y = −x/y² is computed as −(x/y)/y: within 2 ulp of the exact value wherever that value and
+    x/y are normal floats (y² alone under/overflows for |y| beyond 1e±154: x = y = 1e-170 gave −∞)."""
+    from fractions import Fraction
+    xs, ys = [a for a, _ in pairs], [b for _, b in pairs]
+    x, y = Tensor(xs, requires_grad=True), Tensor(ys, requires_grad=True)
+    (x / y).backward(Tensor.ones(len(pairs)))
+    for a, b, ga, gb in zip(xs, ys, x.grad.tolist(), y.grad.tolist()):
+        assert math.isclose(ga, 1.0 / b, rel_tol=1e-15)
+        exact = -Fraction(a) / Fraction(b) ** 2
+        quotient = abs(Fraction(a) / Fraction(b))
+        if 1e-300 < abs(exact) < 1e300 and 1e-300 < quotient < 1e300:
+            assert math.isclose(gb, float(exact), rel_tol=5e-16), (a, b, gb, float(exact))
+
+
+def test_division_gradient_at_1e_minus_170():
+    out, (gx, gy) = grads_of(lambda x, y: x / y, [1e-170], [1e-170])
+    assert out == [1.0] and gx == [1e170] and gy == [-1e170]
+
+
+# ---- nan goes through every op as in PyTorch ---------------------------------------------------------
+
+
+@st.composite
+def with_nans(draw, shape_strategy=tgst.shapes(1, 3, 1, 4)):
+    """A tensor with at least one nan, at drawn positions, the other values distinct."""
+    shape = draw(shape_strategy)
+    count = math.prod(shape)
+    values = draw(tgst.unique_values(count, 0.02))
+    spots = draw(st.lists(st.integers(0, count - 1), min_size=1, max_size=count, unique=True))
+    for i in spots:
+        values[i] = NAN
+    return tgst.make_tensor(values, shape, layout=draw(st.sampled_from([None, "strided"])))
+
+
+def _groups(t, dim):
+    """The groups a reduction over ``dim`` (an int) sees, each a list, in row-major order of the rest."""
+    values, shape = flat(t.tolist()), t.shape
+    groups = {}
+    for index, value in zip(itertools.product(*(range(n) for n in shape)), values):
+        key = index[:dim] + index[dim + 1:]
+        groups.setdefault(key, []).append(value)
+    return list(groups.values())
+
+
+def _first_nan_or(group, pick):
+    nans = [i for i, v in enumerate(group) if v != v]
+    return nans[0] if nans else group.index(pick(group))
+
+
+@given(x=with_nans(), data=st.data())
+def test_max_min_argmax_argmin_propagate_nan_wherever_it_stands(x, data):
+    """A group holding a nan has max and min nan and argmax/argmin at its first nan (PyTorch, NumPy),
+    whatever the order of the elements; the other groups are as without nan."""
+    dim = data.draw(st.integers(0, x.ndim - 1), label="dim")
+    groups = _groups(x, dim)
+    for name, pick in (("max", max), ("min", min)):
+        got = flat(getattr(x, name)(dim=dim).tolist())
+        for value, group in zip(got, groups):
+            if any(v != v for v in group):
+                assert math.isnan(value)
+            else:
+                assert value == pick(group)
+        whole = getattr(x, name)().item()
+        assert math.isnan(whole)
+        assert flat(getattr(x, f"arg{name}")(dim=dim).tolist()) == [_first_nan_or(g, pick) for g in groups]
+        assert getattr(x, f"arg{name}")().item() == _first_nan_or(flat(x.tolist()), pick)
+
+
+@given(shapes=PAIR_SHAPES, data=st.data())
+def test_maximum_minimum_propagate_nan_from_either_side(shapes, data):
+    """maximum/minimum are nan where either input is (Python's max(1, nan) would keep 1); the gradient then
+    goes whole to both inputs, as in PyTorch."""
+    elements = st.one_of(st.just(NAN), tgst.finite_floats())
+    a = data.draw(tgst.tensors(shapes[0], elements, requires_grad=True), label="a")
+    b = data.draw(tgst.tensors(shapes[1], elements, requires_grad=True), label="b")
+    for op, pick in (("maximum", max), ("minimum", min)):
+        out = getattr(a, op)(b)
+        expected, _ = reference_elementwise(lambda u, v: NAN if u != u or v != v else pick(u, v), a, b)
+        same_values(out.tolist(), expected)
+        a.grad = b.grad = None
+        out.backward(Tensor.ones(*out.shape))
+        share_a, _ = reference_elementwise(
+            lambda u, v: 1.0 if u != u or v != v else (1.0 if u == pick(u, v) else 0.0) - (0.5 if u == v else 0.0),
+            a, b)
+        summed = Tensor(nest_like(share_a, out.shape)).sum(tuple(range(out.ndim - a.ndim))) if out.ndim > a.ndim \
+            else Tensor(nest_like(share_a, out.shape))
+        assert_close(flat(a.grad.tolist()), flat(_sum_to(summed, a.shape).tolist()))
+
+
+def nest_like(values, shape):
+    from tinygrad_edu.shapes import nest
+    return nest(values, shape)
+
+
+def _sum_to(t, shape):
+    """Sum a broadcast gradient back to ``shape`` (the axes of size 1 in ``shape``)."""
+    axes = tuple(d for d, (s, full) in enumerate(zip(shape, t.shape)) if s == 1 and full != 1)
+    return t.sum(axes, keepdim=True) if axes else t
+
+
+def test_unary_ops_at_nan_are_pytorchs():
+    """relu(nan) = nan (its gradient passes, as PyTorch's: only x ≤ 0 stops it); |x|' at nan is 0
+    (sign(nan) = 0); clamp(nan) = nan with gradient 0; exp, log, tanh, sigmoid, gelu of nan are nan."""
+    out, (g,) = grads_of(lambda x: x.relu(), [NAN, -1.0, 2.0])
+    same_values(out, [NAN, 0.0, 2.0])
+    same_values(g, [1.0, 0.0, 1.0])
+    out, (g,) = grads_of(lambda x: x.abs(), [NAN, -1.0, 0.0])
+    same_values(out, [NAN, 1.0, 0.0])
+    same_values(g, [0.0, -1.0, 0.0])
+    out, (g,) = grads_of(lambda x: x.clamp(0.0, 1.0), [NAN, 0.5])
+    same_values(out, [NAN, 0.5])
+    same_values(g, [0.0, 1.0])
+    for op in (Tensor.exp, Tensor.log, Tensor.tanh, Tensor.sigmoid, Tensor.gelu, Tensor.sqrt):
+        out, (g,) = grads_of(op, [NAN])
+        assert math.isnan(out[0]) and math.isnan(g[0]), op
+
+
+@given(x=with_nans(tgst.shapes(1, 1, 2, 5)))
+def test_max_gradient_goes_to_the_nans(x):
+    """The whole-tensor max of values with nans is nan, and the nans share its gradient (PyTorch)."""
+    x.requires_grad_()
+    x.max().backward()
+    nans = [v != v for v in flat(x.tolist())]
+    assert_close(flat(x.grad.tolist()), [1.0 / sum(nans) if is_nan else 0.0 for is_nan in nans])
+
+
+# ---- clamp with tensor bounds ---------------------------------------------------------------------------
+
+
+@given(shapes=tgst.broadcastable_shapes(3, max_dims=3, max_side=3), data=st.data())
+def test_clamp_with_tensor_bounds_broadcasts_and_has_gradients_for_all_three(shapes, data):
+    """x.clamp(low, high) with tensors: min(max(x, low), high) broadcast together; the gradient goes to x
+    inside [low, high] and to the bound that was taken where x was clipped (central differences, with x,
+    low and high apart so no element sits at a tie)."""
+    x_shape, low_shape, high_shape = shapes
+    x, low, high = data.draw(tgst.distinct_tensors(x_shape, low_shape, high_shape, min_gap=0.05,
+                                                   requires_grad=True))
+    out = x.clamp(low, high)
+    expected, expected_shape = reference_elementwise(lambda v, lo, hi: min(max(v, lo), hi), x, low, high)
+    assert out.shape == expected_shape
+    assert_close(flat(out.tolist()), expected)
+    assert gradcheck(lambda t, lo, hi: t.clamp(lo, hi), x, low, high)
+    assert gradcheck(lambda t, lo: t.clamp(min=lo), x, low)
+    assert gradcheck(lambda t, hi: t.clamp(max=hi), x, high)
+    assert gradcheck(lambda t, lo: t.clamp(lo, 3.5), x, low)      # a number (above every value) and a tensor
+
+
+# x, low, high -> value, ∂/∂x, ∂/∂low, ∂/∂high (PyTorch's clamp with tensor bounds)
+CLAMP_AT_THE_BOUNDS = [
+    (0.0, 0.0, 2.0, 0.0, 1.0, 0.0, 0.0),     # x = low: the gradient passes to x
+    (2.0, 0.0, 2.0, 2.0, 1.0, 0.0, 0.0),     # x = high: the gradient passes to x
+    (-1.0, 0.0, 2.0, 0.0, 0.0, 1.0, 0.0),    # clipped to low
+    (3.0, 0.0, 2.0, 2.0, 0.0, 0.0, 1.0),     # clipped to high
+    (1.0, 1.5, 0.5, 0.5, 0.0, 0.0, 1.0),     # low > high: everything is high
+    (0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0),     # low = high, x below: PyTorch gives no one the gradient
+    (NAN, 0.0, 2.0, NAN, 0.0, 0.0, 0.0),     # nan: nan, no gradient
+]
+
+
+@pytest.mark.parametrize("x, low, high, value, dx, dlow, dhigh", CLAMP_AT_THE_BOUNDS)
+def test_clamp_gradient_at_the_bounds_is_pytorchs(x, low, high, value, dx, dlow, dhigh):
+    out, grads = grads_of(lambda t, lo, hi: t.clamp(lo, hi), [x], [low], [high])
+    same_values(out, [value])
+    same_values(grads, [[dx], [dlow], [dhigh]])
+    if low <= high:     # the same for number bounds: at x = low and x = high the gradient passes to x
+        out, (g,) = grads_of(lambda t: t.clamp(low, high), [x])
+        same_values(out, [value])
+        same_values(g, [dx])
+
+
+def test_clamp_refuses_bounds_that_are_neither_numbers_nor_tensors():
+    with pytest.raises(TypeError, match=r"clamp: min must be a number or a Tensor, got list"):
+        Tensor([1.0]).clamp([0.0], 1.0)
+    with pytest.raises(ValueError, match=r"clamp.*\(2,\) and \(3,\)"):
+        Tensor([1.0, 2.0]).clamp(Tensor([0.0, 0.0, 0.0]))

@@ -114,7 +114,8 @@ class Abs(Function):
 
 class ReLU(Function):
     """The MLP's gate: a neuron passes its value on only when it is positive, and only then does its
-    gradient flow back (relu'(0) = 0)."""
+    gradient flow back (relu'(0) = 0). A nan stays nan and, as in PyTorch, passes its gradient on: only
+    x ≤ 0 stops it."""
     formula = "{z} = max({x}, 0)"
     derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ [{x} > 0]"
 
@@ -126,7 +127,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        return grad * (x > 0)
+        return (x <= 0).where(0.0, grad)
 
 
 class Tanh(Function):
@@ -186,7 +187,12 @@ class GELU(Function):
 
 
 class PowConst(Function):
-    """A power with a constant exponent (x ** y for a tensor y is composed from exp and log)."""
+    """A power with a constant exponent (``Pow`` below takes a tensor one). The value is IEEE ``pow`` on
+    both backends: (−2)² = 4, 0⁰ = 1, (−0)⁻¹ = −∞, (−1e308)³ = −∞, a negative base to a fractional power nan.
+
+    For the exponent 0 the gradient is 0 everywhere, also at x = 0 where 0·x⁻¹ would be nan (as PyTorch).
+    One deliberate difference: PyTorch computes x ** 0.5 and x ** −0.5 as √x and 1/√x, so at x = −0 it
+    gives −0 and −∞ where IEEE ``pow`` (and this op) gives 0 and ∞."""
     formula = "{z} = {x} ** {exponent}"
     derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ {exponent}·{x} ** ({exponent} − 1)"
 
@@ -199,12 +205,41 @@ class PowConst(Function):
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
+        if ctx.exponent == 0:
+            return backend_of(grad).full(grad.shape, 0.0)
         return grad * (x ** (ctx.exponent - 1) * ctx.exponent)
+
+
+class Pow(Function):
+    """A power with a tensor exponent (or a number base: ``2 ** t``), IEEE ``pow`` as ``PowConst``:
+    (−2) ** 3 = −8 needs no logarithm. Towards x the slope is y·x^(y−1) (0 where y = 0, as PyTorch);
+    towards y it is z·ln x, which is nan for a negative base (there the power is only defined at integer
+    y) and 0 at x = 0 for y ≥ 0 (the power stays 0 or 1 there), as in PyTorch."""
+    formula = "{z} = {x} ** {y}"
+    derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ {y}·{x} ** ({y} − 1);  ∂L/∂{y} = ∂L/∂{z} ⊙ {z}·log({x})"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = x ** y
+        ctx.save_for_backward(x, y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, z = ctx.saved_tensors
+        dx = dy = None
+        if ctx.needs_input_grad[0]:
+            dx = (y == 0).where(0.0, grad * (x ** (y - 1.0) * y))
+        if ctx.needs_input_grad[1]:
+            flat_at_zero = (x == 0) * (y >= 0)
+            dy = flat_at_zero.where(0.0, grad * (z * x.log()))
+        return dx, dy
 
 
 class Clamp(Function):
     """Clipping to [low, high] (either bound may be None: no bound, as −∞ or ∞ would be): the gradient
-    passes where x was left alone and stops where it was clipped."""
+    passes where x was left alone, including x = low and x = high (as PyTorch), and stops where it was
+    clipped. A nan stays nan and gets no gradient. Tensor bounds: ``ClampTensor``."""
     formula = "{z} = min(max({x}, {low}), {high})"
     derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ [{low} ≤ {x} ≤ {high}]"
 
@@ -223,6 +258,34 @@ class Clamp(Function):
         if ctx.high is not None:
             grad = grad * (x <= ctx.high)
         return grad
+
+
+class ClampTensor(Function):
+    """Clipping to bounds that are tensors (broadcast with x): each output element is x, low or high, and
+    its gradient goes to the one it was taken from. At x = low or x = high it goes to x, as for ``Clamp``.
+    Where low > high every element is high (as PyTorch: min(max(x, low), high)); where low = high the clipped
+    elements' gradient goes to neither bound, as in PyTorch. A nan anywhere gives nan and no gradient."""
+    formula = "{z} = min(max({x}, {low}), {high})"
+    derivative = ("∂L/∂{x} = ∂L/∂{z} ⊙ [{low} ≤ {x} ≤ {high}];  ∂L/∂{low} = ∂L/∂{z} ⊙ [{x} < {low} < {high}];  "
+                  "∂L/∂{high} = ∂L/∂{z} ⊙ [{x} > {high} or {high} < {low}]")
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        ctx.save_for_backward(x, low, high)
+        return x.maximum(low).minimum(high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, low, high = ctx.saved_tensors
+        zero = 0.0
+        dx = dlow = dhigh = None
+        if ctx.needs_input_grad[0]:
+            dx = ((x >= low) * (x <= high)).where(grad, zero)
+        if ctx.needs_input_grad[1]:
+            dlow = ((x < low) * (low < high)).where(grad, zero)
+        if ctx.needs_input_grad[2]:
+            dhigh = ((x > high) + (high < low)).where(grad, zero)
+        return dx, dlow, dhigh
 
 
 # ================================================================================================
@@ -283,28 +346,32 @@ class Mul(Function):
 
 
 class Div(Function):
-    """Elementwise quotient: 1/y for the numerator, −x/y² for the denominator."""
+    """Elementwise quotient: 1/y for the numerator, −x/y² for the denominator. The latter is computed as
+    −(x/y)/y = −z/y, as PyTorch does: y² alone would underflow to 0 or overflow to ∞ for |y| beyond about
+    1e±154 (x = y = 1e-170 would give −∞ instead of −1e170)."""
     formula = "{z} = {x} / {y}"
-    derivative = "∂L/∂{x} = ∂L/∂{z} / {y};  ∂L/∂{y} = −∂L/∂{z} ⊙ {x} / {y}²"
+    derivative = "∂L/∂{x} = ∂L/∂{z} / {y};  ∂L/∂{y} = −∂L/∂{z} ⊙ {z} / {y}"
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return x / y
+        z = x / y
+        ctx.save_for_backward(y, z)
+        return z
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.saved_tensors
+        y, z = ctx.saved_tensors
         return (grad / y if ctx.needs_input_grad[0] else None,
-                -grad * x / (y * y) if ctx.needs_input_grad[1] else None)
+                -(grad * (z / y)) if ctx.needs_input_grad[1] else None)
 
 
 class Maximum(Function):
     """The elementwise larger value: the gradient goes to the larger input; on a tie each gets half
-    (the average of the one-sided derivatives)."""
+    (the average of the one-sided derivatives). A nan on either side makes z nan, and then both inputs
+    get the whole gradient, as in PyTorch: each loses only where the other one is larger."""
     formula = "{z} = max({x}, {y})"
-    derivative = ("∂L/∂{x} = ∂L/∂{z} ⊙ ([{x} > {y}] + ½[{x} = {y}]);  "
-                  "∂L/∂{y} = ∂L/∂{z} ⊙ ([{y} > {x}] + ½[{x} = {y}])")
+    derivative = ("∂L/∂{x} = ∂L/∂{z} ⊙ (1 − [{x} < {y}] − ½[{x} = {y}]);  "
+                  "∂L/∂{y} = ∂L/∂{z} ⊙ (1 − [{y} < {x}] − ½[{x} = {y}])")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -314,15 +381,16 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        share_x = (x > y) + (x == y) * 0.5
-        return grad * share_x, grad * (1.0 - share_x)
+        tie = (x == y) * 0.5
+        return grad * (1.0 - ((x < y) + tie)), grad * (1.0 - ((y < x) + tie))
 
 
 class Minimum(Function):
-    """The elementwise smaller value: the gradient goes to the smaller input; on a tie each gets half."""
+    """The elementwise smaller value: the gradient goes to the smaller input; on a tie each gets half;
+    with a nan on either side both get the whole gradient, as for ``Maximum``."""
     formula = "{z} = min({x}, {y})"
-    derivative = ("∂L/∂{x} = ∂L/∂{z} ⊙ ([{x} < {y}] + ½[{x} = {y}]);  "
-                  "∂L/∂{y} = ∂L/∂{z} ⊙ ([{y} < {x}] + ½[{x} = {y}])")
+    derivative = ("∂L/∂{x} = ∂L/∂{z} ⊙ (1 − [{x} > {y}] − ½[{x} = {y}]);  "
+                  "∂L/∂{y} = ∂L/∂{z} ⊙ (1 − [{y} > {x}] − ½[{x} = {y}])")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -332,8 +400,8 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        share_x = (x < y) + (x == y) * 0.5
-        return grad * share_x, grad * (1.0 - share_x)
+        tie = (x == y) * 0.5
+        return grad * (1.0 - ((x > y) + tie)), grad * (1.0 - ((y > x) + tie))
 
 
 class Where(Function):
@@ -350,8 +418,8 @@ class Where(Function):
     @staticmethod
     def backward(ctx, grad):
         condition, = ctx.saved_tensors
-        zero = grad * 0.0
-        return None, condition.where(grad, zero), condition.where(zero, grad)
+        # A plain 0 for the other side (not grad · 0, which is nan where grad is ±∞ or nan).
+        return None, condition.where(grad, 0.0), condition.where(0.0, grad)
 
 
 # ================================================================================================
@@ -384,7 +452,9 @@ class Sum(Function):
 
 class Max(Function):
     """The largest value over the axes ``dims``: only the elements equal to it moved it, and k tied
-    maxima share the gradient evenly (the average of the one-sided derivatives)."""
+    maxima share the gradient evenly (the average of the one-sided derivatives). A nan is the maximum of
+    its group (z is nan), and the group's nans share its gradient, as PyTorch's full reduction does.
+    (PyTorch's ``max(dim)`` gives a tie's whole gradient to one element; here ties always share.)"""
     formula = "{z} = max {x} over axes {dims}"
     derivative = "∂L/∂{x} = ∂L/∂{z} ⊙ [{x} = {z}] / (number of elements equal to {z})"
 
@@ -400,7 +470,7 @@ class Max(Function):
         x, z = ctx.saved_tensors
         z = _restore_reduced_axes(z, x.shape, ctx.dims, ctx.keepdim)
         grad = _restore_reduced_axes(grad, x.shape, ctx.dims, ctx.keepdim)
-        is_max = (x == z) * 1.0
+        is_max = ((x == z) + (x != x) * (z != z)) * 1.0       # equal to z, or nan where z is nan
         return grad * is_max / is_max.sum(ctx.dims, keepdim=True)
 
 

@@ -406,14 +406,14 @@ class Tensor(Node):
     def __rmatmul__(self, other): return self._operand(other).matmul(self)
 
     def __pow__(self, exponent):
-        """x ** c for a number c is a primitive; x ** y for a tensor y is exp(y · ln x)."""
+        """x ** c for a number c is ``PowConst``; x ** y for a tensor y is ``Pow`` (both IEEE pow)."""
         if isinstance(exponent, numbers.Real) and not isinstance(exponent, bool):
             return ops.PowConst.apply(self, exponent=exponent)
-        return (self._operand(exponent) * self.log()).exp()
+        return ops.Pow.apply(self, self._operand(exponent))
 
     def __rpow__(self, base):
-        """c ** x = exp(x · ln c)."""
-        return (self * math.log(base)).exp()
+        """c ** x: ``Pow`` with a constant base (0 ** x and (−2) ** x too)."""
+        return ops.Pow.apply(self._operand(base), self)
 
     def add(self, other): return self + other
     def sub(self, other): return self - other
@@ -435,9 +435,15 @@ class Tensor(Node):
     def minimum(self, other): return ops.Minimum.apply(self, self._operand(other))
 
     def clamp(self, min=None, max=None) -> "Tensor":  # noqa: A002 (PyTorch's argument names)
-        """Clip to [min, max]; the gradient is 1 inside and 0 where clipped."""
+        """Clip to [min, max] (numbers or tensors that broadcast with this one); the gradient is 1 inside,
+        including at the bounds, and 0 where clipped. Tensor bounds get the clipped elements' gradient."""
         if min is None and max is None:
             raise ValueError("clamp: give min, max or both")
+        for name, bound in (("min", min), ("max", max)):
+            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (numbers.Real, Tensor))):
+                raise TypeError(f"clamp: {name} must be a number or a Tensor, got {type(bound).__name__}")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            return ops.ClampTensor.apply(self, -math.inf if min is None else min, math.inf if max is None else max)
         return ops.Clamp.apply(self, low=min, high=max)
 
     clip = clamp
@@ -495,7 +501,11 @@ class Tensor(Node):
         return (centered * centered).sum(dims, keepdim) / max(count - correction, 0)
 
     def std(self, dim=None, keepdim: bool = False, correction: int = 1) -> "Tensor":
-        return self.var(dim, keepdim, correction).sqrt()
+        """√var. Where all values are equal the result is 0 and so is its gradient (as PyTorch): √'s slope
+        there is ∞, and ∞ times the variance's zero slope would be nan."""
+        variance = self.var(dim, keepdim, correction)
+        spread = variance != 0
+        return where(spread, where(spread, variance, 1.0).sqrt(), 0.0)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """Position of the (first) largest value: an int64 tensor, no gradient."""
