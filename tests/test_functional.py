@@ -240,3 +240,71 @@ def test_dropout_is_deterministic_with_a_generator_and_scales():
     assert a == b
     assert set(a) == {0.0, 1.0 / 0.75}
     assert F.dropout(x, 0.25, training=False).tolist() == x.tolist()
+
+
+# ---- edges, as PyTorch --------------------------------------------------------------------------------
+
+INF, NAN = math.inf, math.nan
+
+
+def same_values(actual, expected):
+    actual, expected = flat(actual), flat(expected)
+    assert len(actual) == len(expected), (actual, expected)
+    for a, e in zip(actual, expected):
+        assert (math.isnan(a) and math.isnan(e)) or a == e, (actual, expected)
+
+
+@pytest.mark.parametrize("row, value, grad", [
+    ([-INF, -INF], -INF, [NAN, NAN]),      # log 0 = −∞; PyTorch's gradient is nan there too
+    ([INF, 1.0], INF, [NAN, 0.0]),         # the finite element's gradient is 0, as PyTorch's
+    ([-INF, 1.0], 1.0, [0.0, 1.0]),        # a −∞ element has weight 0
+    ([-INF, INF], INF, [0.0, NAN]),
+    ([NAN, 1.0], NAN, [NAN, NAN]),
+])
+def test_logsumexp_with_infinities_is_pytorchs(row, value, grad):
+    """The shift m = max x is replaced by 0 where it is infinite, as PyTorch does: ∞ − ∞ would be nan."""
+    x = Tensor(row, requires_grad=True)
+    out = F.logsumexp(x, dim=0)
+    same_values([out.item()], [value])
+    out.backward()
+    same_values(x.grad.tolist(), grad)
+
+
+@given(st.integers(1, 3), st.integers(2, 5), st.data())
+def test_logsumexp_ignores_minus_infinity_and_its_gradient_is_softmax(rows, width, data):
+    """Rows with some −∞ entries: the value is logsumexp of the finite ones (−∞ when none is), and the
+    gradient is softmax, 0 at each −∞ (finite wherever PyTorch's is)."""
+    values = [[data.draw(st.one_of(st.just(-INF), tgst.finite_floats(-30, 30))) for _ in range(width)]
+              for _ in range(rows)]
+    x = Tensor(values, requires_grad=True)
+    out = F.logsumexp(x, dim=1)
+    out.sum().backward()
+    for row, value, grad in zip(values, out.tolist(), x.grad.tolist()):
+        finite = [v for v in row if v != -INF]
+        if not finite:
+            assert value == -INF
+            continue
+        assert math.isclose(value, logsumexp_reference(finite), rel_tol=1e-12, abs_tol=1e-12)
+        expected = [0.0 if v == -INF else math.exp(v - logsumexp_reference(finite)) for v in row]
+        assert_close(grad, expected)
+
+
+def test_dropout_with_p_1_zeroes_values_and_gradients():
+    """p = 1 drops everything: zeros and a zero gradient (PyTorch), not 0 · 1/(1 − 1) = nan."""
+    x = Tensor([[1.0, -2.0], [3.0, 0.0]], requires_grad=True)
+    out = F.dropout(x, 1.0, generator=tg.Generator(0))
+    assert flat(out.tolist()) == [0.0] * 4
+    out.sum().backward()
+    assert flat(x.grad.tolist()) == [0.0] * 4
+
+
+@given(tgst.tensors(tgst.shapes(1, 1, 2, 5), requires_grad=True), st.data(),
+       st.sampled_from(["none", "mean", "sum"]))
+def test_cross_entropy_of_one_example_is_one_loss_of_shape_0d(logits, data, reduction):
+    """1-D logits and a 0-d target: one example, so one loss of shape (), whatever the reduction (PyTorch)."""
+    target = Tensor(data.draw(st.integers(0, logits.shape[0] - 1)), dtype=tg.int64)
+    out = F.cross_entropy(logits, target, reduction=reduction)
+    assert out.shape == ()
+    row = logits.tolist()
+    assert math.isclose(out.item(), logsumexp_reference(row) - row[target.item()], rel_tol=1e-12, abs_tol=1e-12)
+    assert gradcheck(lambda t: F.cross_entropy(t, target, reduction=reduction), logits)

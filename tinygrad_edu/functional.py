@@ -5,6 +5,8 @@ follows from theirs by the chain rule.
 """
 from __future__ import annotations
 
+import math
+
 from ._checks import probability
 from .backend import use_backend
 from .errors import ShapeError
@@ -42,8 +44,11 @@ def tanh(input: Tensor) -> Tensor:
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log Σ exp(x), computed as m + log Σ exp(x − m) with m = max x, so exp never overflows.
 
-    m is detached: the result does not depend on it (it cancels), so no gradient needs to flow through it."""
+    m is detached: the result does not depend on it (it cancels), so no gradient needs to flow through it.
+    An infinite m is replaced by 0 (as PyTorch does), since x − m would be ∞ − ∞ = nan: all −∞ then gives
+    −∞ and a +∞ gives +∞. The gradient is softmax(x), finite wherever PyTorch's is (0 at a −∞ element)."""
     m = input.max(dim, keepdim=True).detach()
+    m = where(m.abs() == math.inf, 0.0, m)
     out = m + (input - m).exp().sum(dim, keepdim=True).log()
     return out if keepdim else out.squeeze(dim)
 
@@ -79,13 +84,15 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
             target = Tensor(target)
     if target.dtype != "int64":
         raise TypeError(f"cross_entropy: target must hold int64 class indices, got {target.dtype}")
-    if input.ndim == 1:
+    one_example = input.ndim == 1
+    if one_example:
         input, target = input.unsqueeze(0), target.reshape(1)
     if input.ndim != 2 or target.shape != input.shape[:1]:
         raise ShapeError(f"cross_entropy: logits {input.shape} and targets {target.shape} do not match; "
                          "expected logits (N, C) and targets (N,)")
     picked = (log_softmax(input, dim=1) * one_hot(target, input.shape[1])).sum(dim=1)
-    return _reduce(-picked, reduction, "cross_entropy")
+    losses = -picked.squeeze(0) if one_example else -picked     # one example, one loss: shape (), as PyTorch
+    return _reduce(losses, reduction, "cross_entropy")
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -135,10 +142,15 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
-    """Zero each element with probability p and scale the rest by 1/(1 − p) (only when training)."""
+    """Zero each element with probability p and scale the rest by 1/(1 − p) (only when training).
+
+    p = 1 zeroes everything: the output is input · 0 and so is the gradient (as PyTorch), not the
+    1/(1 − p) = ∞ that the general formula would put in the gradient."""
     p = probability("dropout", "p", p)
     if not training or p == 0:
         return input
+    if p == 1:
+        return input * 0.0
     with _on_backend_of(input):
         keep = Tensor.rand(*input.shape, generator=generator) >= p
     return where(keep, input / (1.0 - p), 0.0)
