@@ -24,7 +24,12 @@ class Array(Protocol):
     """An n-dimensional array of float64, int64 or bool. Kernels return new arrays; views share storage.
 
     Binary operators take an ``Array`` or a Python number and broadcast as NumPy does; comparisons give
-    bool arrays; arithmetic promotes bool < int64 < float64. ``axes`` is a tuple of axes (None: all)."""
+    bool arrays; arithmetic promotes bool < int64 < float64 with NumPy's integer rules (bool + bool is "or"
+    and bool · bool "and", − of or between bools is a ``TypeError``, int64 wraps around); ``/`` and ``**``
+    always give float64 (``**`` is IEEE pow). A nan propagates through ``maximum``, ``minimum``, ``relu``
+    and ``max``; ``argmax`` finds the first nan; ``sign`` of nan is 0. ``reshape`` (one size may be -1),
+    ``expand`` and ``matmul`` (1-D operands as in NumPy) raise ``ValueError`` for shapes that do not fit.
+    ``axes`` is a tuple of axes (None: all)."""
 
     shape: tuple            # the size of each axis
     dtype: str              # "float64", "int64" or "bool"
