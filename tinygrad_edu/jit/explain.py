@@ -30,10 +30,15 @@ class Explanation:
         backend = next((k.backend.name for k in p.kernels if k.backend is not None), "?")
         run = sum(1 for s in p.steps if not isinstance(s, Group))
         fused = sum(len(g.members) for g in p.groups)
+        recomputed = f", {fused} counting recomputed ones" if fused != counts.get("fused", 0) else ""
+        lowered = sum(1 for s in p.steps if not isinstance(s, Group) and s.lowered)
         lines = [f"jit {p.name}: captured on calls {p.calls[0]} and {p.calls[1]}, replayed from the next call "
                  f"({self.replays} replays in {self.calls} calls so far) · {backend} backend",
                  f"{len(p.kernels)} kernels captured; a replay runs {run} of them and {len(p.groups)} fused loops "
-                 f"(in place of {counts.get('fused', 0)} kernels{f', {fused} counting recomputed ones' if fused != counts.get('fused', 0) else ''})"]
+                 f"(in place of {counts.get('fused', 0)} kernels{recomputed})"]
+        if lowered:
+            lines.append(f"{lowered} of the kernels call NumPy directly (lowered: the backend's wrapper skipped, "
+                         "each translation checked on the captured numbers)")
         skipped = [(counts.get(fate, 0), text) for fate, text in
                    (("constant", "computed once at capture"), ("view", "views that change nothing"),
                     ("same as input", "return their input"), ("dead", "dropped: nothing needs them"),
@@ -71,7 +76,7 @@ class Explanation:
         for kernel in self.program.kernels:
             fate = _FATES.get(kernel.fate, kernel.fate)
             if kernel.fate == "run" and kernel.value is not None and kernel.value.name:
-                fate = f"run → {kernel.value.name}"
+                fate = f"run → {kernel.value.name}" + (" (NumPy directly)" if kernel.lowered else "")
             elif kernel.fate == "fused":
                 fate = kernel.note if kernel.note.startswith("in ") else f"{kernel.note} → {kernel.value.name}"
             elif kernel.fate == "constant" and kernel.value is not None and kernel.value.name:
