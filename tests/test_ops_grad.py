@@ -858,3 +858,16 @@ def test_clamp_refuses_bounds_that_are_neither_numbers_nor_tensors():
         Tensor([1.0]).clamp([0.0], 1.0)
     with pytest.raises(ValueError, match=r"clamp.*\(2,\) and \(3,\)"):
         Tensor([1.0, 2.0]).clamp(Tensor([0.0, 0.0, 0.0]))
+
+
+def test_unbound_formulas_read_as_sentences():
+    """Printed without a trace, each op's math reads as it is: no symbol doubled by the words around it
+    ("to shape shape", "in order order"), no Python value (None, a tuple key) in the text."""
+    from tinygrad_edu import ops
+    from tinygrad_edu.trace.formula import bind
+    for name in ops.__all__:
+        op = getattr(ops, name)
+        for text in (bind(op.formula), bind(op.derivative)):
+            words = text.replace("(", " ").replace(")", " ").split()
+            assert not any(a == b and a.isalpha() for a, b in zip(words, words[1:])), (name, text)
+            assert "None" not in text and "(0,)" not in text, (name, text)

@@ -565,7 +565,7 @@ class Permute(Function):
 class Expand(Function):
     """x repeated along new or size-1 axes without a copy (stride 0): each element of x was used once
     per copy, so its gradient is the sum over the copies."""
-    formula = "{z} = {x} repeated to shape {shape}"
+    formula = "{z} = {x} repeated to {shape}"
     derivative = "∂L/∂{x} = ∂L/∂{z} summed over the axes that were repeated"
 
     @staticmethod
