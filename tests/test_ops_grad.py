@@ -818,7 +818,7 @@ def test_clamp_with_tensor_bounds_broadcasts_and_has_gradients_for_all_three(sha
     inside [low, high] and to the bound that was taken where x was clipped (central differences, with x,
     low and high apart so no element sits at a tie)."""
     x_shape, low_shape, high_shape = shapes
-    x, low, high = data.draw(tgst.distinct_tensors(x_shape, low_shape, high_shape, min_gap=0.05,
+    x, low, high = data.draw(tgst.distinct_tensors(x_shape, low_shape, high_shape, min_gap=0.02,
                                                    requires_grad=True))
     out = x.clamp(low, high)
     expected, expected_shape = reference_elementwise(lambda v, lo, hi: min(max(v, lo), hi), x, low, high)
