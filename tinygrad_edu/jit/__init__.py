@@ -38,13 +38,17 @@ import warnings
 
 from .. import autograd
 from ..backend import get_backend
-from .capture import Capture
-from .codegen import Stale, assign_buffers, generate
-from .fusion import fuse
-from .lower import lower
-from .schedule import JitError, Program, Unstable, build
 
 __all__ = ["jit", "Jit", "JitError"]
+
+
+class JitError(RuntimeError):
+    """A function the JIT cannot replay faithfully, with the reason and where in the user's code."""
+
+
+class Stale(Exception):
+    """Raised by a replay's checks, before it has changed anything: capture again."""
+
 
 # Captures compared before a difference is final: the first steps may differ for good reasons (an optimizer's
 # state does not exist yet, then is the gradient itself, then is an array of its own).
@@ -52,7 +56,7 @@ _SETTLE = 3
 _capturing: list = []          # the captures running right now (a jitted function called inside one runs eagerly)
 
 
-def current_capture() -> Capture | None:
+def current_capture():
     """The capture running now, if any."""
     return _capturing[-1] if _capturing else None
 
@@ -74,7 +78,7 @@ class Jit:
         self.replays = 0
         self._pending: dict = {}       # signature -> (the last capture, how many captures so far)
         self._failed: dict = {}        # signature -> the JitError it raised
-        self._latest: Program | None = None
+        self._latest = None            # the Program made last
         self._warned = False
 
     def __get__(self, obj, objtype=None):
@@ -116,6 +120,13 @@ class Jit:
         return self._capture(key, args, kwargs, tensors)
 
     def _capture(self, key, args, kwargs, tensors):
+        # The machinery is imported on the first capture, so that `import tinygrad_edu` stays light.
+        from .capture import Capture
+        from .codegen import assign_buffers, generate
+        from .fusion import fuse
+        from .lower import lower
+        from .schedule import Unstable, build
+
         previous, count = self._pending.get(key, (None, 0))
         capture = Capture(self.calls, list(previous.known) if previous else [], _readable_names(self.fn, tensors))
         _capturing.append(capture)

@@ -10,7 +10,8 @@ On the pure-Python backend, chains of elementwise kernels (``+``, ``*``, ``relu`
 list comprehension: the element's whole formula in one loop instead of one loop (and one list) per op.
 Each element is computed by exactly the same Python operations as before, in the same order, so the
 numbers are the same to the last bit. Where an op can fail (÷ 0, an overflowing exp) the fused loop
-falls back to the kernels one by one, which know what to do.
+falls back to the kernels one by one, which know what to do (fusion.py). On the NumPy backend a kernel
+whose NumPy call is known is written as that call, on the bare ndarrays (lower.py).
 """
 from __future__ import annotations
 
@@ -22,13 +23,10 @@ import re
 
 from ..backend import is_array
 from ..shapes import contiguous_strides
+from . import Stale
 from .capture import display_name, settings
 from .fusion import MATH, _final_sources, _literal, loop_source
 from .schedule import Group, Program, Source
-
-
-class Stale(Exception):
-    """Raised by a replay's checks, before it has changed anything: capture again."""
 
 
 _SYMBOLS = {"__add__": "+", "__sub__": "-", "__mul__": "*", "__truediv__": "/", "__lt__": "<", "__le__": "<=",

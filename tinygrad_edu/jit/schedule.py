@@ -26,11 +26,8 @@ import math
 from dataclasses import dataclass, field
 
 from ..backend import is_array
+from . import JitError
 from .capture import Capture, Kernel, display_name
-
-
-class JitError(RuntimeError):
-    """A function the JIT cannot replay faithfully, with the reason and where in the user's code."""
 
 
 class Unstable(Exception):
