@@ -38,13 +38,17 @@ class Terminal:
         """What the terminal shows, without colours and cursor movements."""
         return _ESCAPES.sub("", self.output)
 
-    def _read(self, timeout: float) -> None:
+    def _read(self, timeout: float) -> bool:
+        """Read what is waiting (up to ``timeout`` seconds for it); False when nothing came."""
         ready, _, _ = select.select([self.master], [], [], timeout)
-        if ready:
-            try:
-                self.output += os.read(self.master, 65536).decode("utf-8", errors="replace")
-            except OSError:
-                pass
+        if not ready:
+            return False
+        try:
+            chunk = os.read(self.master, 65536)
+        except OSError:              # the other side is closed
+            return False
+        self.output += chunk.decode("utf-8", errors="replace")
+        return bool(chunk)
 
     def wait_for(self, text: str, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -69,7 +73,8 @@ class Terminal:
         if self.process.poll() is None:
             self.process.kill()
             raise AssertionError(f"the command did not end; the terminal shows:\n{self.text[-2000:]}")
-        self._read(0.5)
+        while self._read(0.5):       # everything the command wrote before it ended
+            pass
         self.after = termios.tcgetattr(self.slave)
         os.close(self.master)
         os.close(self.slave)

@@ -107,8 +107,7 @@ def run(args: argparse.Namespace) -> int:
             raise
         return _usage_error(f"{args.model}: {error}")
     finally:
-        if task_id is not None:
-            progress.stop()
+        progress.stop()     # always: Ctrl-C may come after the bar appeared but before task_id was set
     seconds = time.perf_counter() - start
 
     saved = None
