@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import operator
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, chain
 
 from .errors import ShapeError
 
@@ -97,23 +97,29 @@ def contiguous_strides(shape: tuple) -> tuple:
     return tuple(reversed(list(accumulate(reversed(shape[1:]), operator.mul, initial=1))))
 
 
+_SEQUENCES = {list, tuple}       # the nestings ``flatten`` reads (their subclasses take the slow check)
+
+
 def flatten(nested) -> tuple[list, tuple]:
     """Nested lists (or tuples) -> (the values in row-major order, the shape); a bare value has shape ().
 
-    Read level by level, so a deep nesting needs no recursion. Raises ``ValueError`` on a ragged nesting
-    (sequences of different lengths at one depth, or numbers beside sequences)."""
+    Read level by level, so a deep nesting needs no recursion, and each level with Python's own C loops
+    (``map``, ``set``, ``chain``): a level is checked by the set of its items' types and lengths, and only a
+    ragged one is walked item by item, to say where. Raises ``ValueError`` on a ragged nesting (sequences
+    of different lengths at one depth, or numbers beside sequences)."""
     shape, level = [], [nested]
     while level and isinstance(level[0], (list, tuple)):
         size = len(level[0])
-        for item in level:
-            if not isinstance(item, (list, tuple)) or len(item) != size:
-                raise ValueError(f"ragged nested list: at depth {len(shape)} expected sequences of "
-                                 f"length {size}, found {item!r}")
+        if not set(map(type, level)) <= _SEQUENCES or set(map(len, level)) != {size}:
+            for item in level:
+                if not isinstance(item, (list, tuple)) or len(item) != size:
+                    raise ValueError(f"ragged nested list: at depth {len(shape)} expected sequences of "
+                                     f"length {size}, found {item!r}")
         shape.append(size)
-        level = [x for item in level for x in item]
-    for x in level:
-        if isinstance(x, (list, tuple)):
-            raise ValueError(f"ragged nested list: {x!r} sits beside numbers at depth {len(shape)}")
+        level = list(chain.from_iterable(level))
+    if any(issubclass(kind, (list, tuple)) for kind in set(map(type, level))):
+        x = next(x for x in level if isinstance(x, (list, tuple)))
+        raise ValueError(f"ragged nested list: {x!r} sits beside numbers at depth {len(shape)}")
     return level, tuple(shape)
 
 

@@ -76,6 +76,9 @@ def _is_ndarray(data) -> bool:
     return numpy is not None and isinstance(data, numpy.ndarray)
 
 
+_PLAIN_NUMBERS = {float, int, bool}
+
+
 def _array_from(data, dtype):
     """A number, nested lists of numbers or a NumPy array -> an array on the current backend."""
     if _is_ndarray(data):
@@ -91,12 +94,14 @@ def _array_from(data, dtype):
         values, shape = flatten(data)
     except ValueError as error:
         raise ValueError(f"Tensor: {error}") from None
-    for x in values:
-        if not isinstance(x, numbers.Real):
-            raise TypeError(f"Tensor: expected numbers, found {type(x).__name__} {x!r}")
+    kinds = set(map(type, values))          # one C loop; the abstract checks only for other number types
+    if not kinds <= _PLAIN_NUMBERS:
+        for x in values:
+            if not isinstance(x, numbers.Real):
+                raise TypeError(f"Tensor: expected numbers, found {type(x).__name__} {x!r}")
+        kinds = {bool if isinstance(x, bool) else int if isinstance(x, numbers.Integral) else float for x in values}
     if dtype is None:       # the widest kind present: bool < int64 < float64
-        dtype = (bool_ if values and all(isinstance(x, bool) for x in values) else
-                 int64 if values and all(isinstance(x, numbers.Integral) for x in values) else float64)
+        dtype = bool_ if kinds == {bool} else int64 if kinds and kinds <= {int, bool} else float64
     return get_backend().from_flat(values, shape, dtype)
 
 
