@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import Function, Tensor
-from tinygrad_edu.testing import gradcheck
+from tinygrad_edu.testing import GradcheckError, gradcheck
 from tinygrad_edu.testing import strategies as tgst
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -487,3 +487,164 @@ def test_each_op_states_its_math_with_the_symbols_of_its_forward(name):
         assert "∂L/∂{" + output + "}" in clause, f"{name}: a clause without ∂L/∂{{{output}}} is not a chain rule"
     assert len(set(clause_inputs)) == len(clause_inputs) and set(clause_inputs) <= set(parameters)
     assert "∂" not in (op.__doc__ or ""), f"{name}: the docstring repeats the derivative; keep it in prose"
+
+
+# ---- changes in place: backward refuses values and histories that are not the forward pass's -------
+
+
+def test_backward_refuses_a_saved_input_changed_in_place_naming_the_op_and_the_tensor():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    w = Tensor([3.0, 4.0], requires_grad=True, name="w")
+    loss = (x * w).sum()
+    with tg.no_grad():
+        w.mul_(2.0)                         # Mul saved w to compute ∂L/∂x = w
+    with pytest.raises(RuntimeError, match=re.escape("backward: Mul needs its input 1 'w' (shape (2,)) as it was in "
+                                                     "the forward pass, but mul_ changed it in place afterwards")):
+        loss.backward()
+    y = x * w
+    with tg.no_grad():
+        w[0:1].add_(1.0)                    # through a view: the same storage
+    with pytest.raises(RuntimeError, match="Mul needs its input 1 'w'.* but add_ changed it"):
+        y.sum().backward()
+
+
+def test_backward_refuses_a_saved_output_changed_in_place():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()                             # Exp saved its output
+    y *= 2.0
+    with pytest.raises(RuntimeError, match="backward: Exp needs a value it saved .* but mul_ changed it in place"):
+        y.sum().backward()
+
+
+def test_changes_that_backward_does_not_depend_on_are_fine():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    w = Tensor([3.0, 4.0], requires_grad=True)
+    loss = (x + w).sum()                    # Add saves nothing
+    with tg.no_grad():
+        w.mul_(2.0)
+    loss.backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+    loss = (x * w).sum()
+    loss.backward()
+    with tg.no_grad():
+        w.zero_()                           # after backward: nothing needs the old values any more
+    assert x.grad.tolist() == [7.0, 9.0]
+
+
+@given(tgst.tensors((2, 3), requires_grad=True), tgst.tensors((3,), tgst.nonzero_floats(0.5), requires_grad=True))
+def test_in_place_ops_on_intermediates_join_the_graph(x, w):
+    def changed_in_place(x, w):
+        y = x * 3.0
+        y *= w                              # Mul needs y's old value: it gets a copy
+        y += x
+        y -= w
+        y /= w
+        t = Tensor.zeros(2, 3)
+        t += y                              # a constant that starts recording
+        t.add_(x, alpha=2.0)
+        return t
+
+    def out_of_place(x, w):
+        return (((x * 3.0) * w + x - w) / w) + x * 2.0
+
+    assert close(changed_in_place(x, w).tolist(), out_of_place(x, w).tolist(), 1e-12)
+    assert gradcheck(changed_in_place, x, w)
+
+
+def test_an_op_that_used_a_tensor_before_it_changed_in_place_is_refused():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3.0
+    h = y.sigmoid()                         # used y's value from before
+    y += 1.0                                # y now stands for y + 1
+    with pytest.raises(RuntimeError, match=re.escape("backward: Sigmoid used its input 0 (shape (2,)) before add_ "
+                                                     "changed it in place")):
+        (y.sum() + h.sum()).backward()
+    x.grad = None
+    y.sum().backward()                      # the graph of the new y alone is fine
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_a_view_of_a_tensor_in_the_graph_cannot_change_in_place_while_recording():
+    x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x * 2.0
+    with pytest.raises(RuntimeError, match="add_: this tensor is a view of a tensor in the graph"):
+        y[0].add_(1.0)
+
+
+# ---- a student's op: every backward result is checked -------------------------------------------
+
+
+class SumsItsGradient(Function):
+    """A classic mistake: backward returns grad.sum(), a scalar, instead of a gradient shaped like x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return (grad * x * 2.0).sum()
+
+
+class ForgetsToSave(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad * x * 2.0
+
+
+class OneGradientForTwoInputs(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class ReturnsANumber(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        return 2.0
+
+
+def test_a_gradient_of_the_wrong_shape_names_the_op_the_input_and_both_shapes():
+    x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    with pytest.raises(tg.ShapeError, match=re.escape("SumsItsGradient.backward: the gradient for input 0 has shape (), "
+                                                      "but the input has shape (2, 2)")):
+        SumsItsGradient.apply(x).sum().backward()
+    assert x.grad is None
+    with pytest.raises(GradcheckError, match="SumsItsGradient.backward: the gradient for input 0 has shape"):
+        gradcheck(SumsItsGradient.apply, x)
+
+
+def test_forgetting_save_for_backward_says_what_to_call():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(AttributeError, match=re.escape("ForgetsToSave.backward reads ctx.saved_tensors, but forward "
+                                                       "saved nothing: call ctx.save_for_backward(...) in forward")):
+        ForgetsToSave.apply(x).sum().backward()
+
+
+def test_one_gradient_for_two_inputs_is_an_error_not_a_silent_none():
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=re.escape("OneGradientForTwoInputs.backward returned 1 gradient(s) for 2 "
+                                                     "input(s)")):
+        OneGradientForTwoInputs.apply(a, b).sum().backward()
+
+
+def test_a_gradient_that_is_not_an_array_names_the_op():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="ReturnsANumber.backward: the gradient for input 0 is a float"):
+        ReturnsANumber.apply(x).sum().backward()

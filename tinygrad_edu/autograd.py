@@ -20,7 +20,8 @@ from __future__ import annotations
 import contextlib
 
 from .backend import check_same_backend
-from .shapes import check_broadcast, stretched_axes
+from .errors import ShapeError
+from .shapes import broadcast_shapes, check_broadcast, stretched_axes
 
 _grad_enabled = True
 _recorder = None
@@ -82,6 +83,64 @@ def record_update(param, name: str, rule: str, before, grad, after) -> None:
         _recorder.on_update(param, name, rule, before, grad, after)
 
 
+# ---- changes in place ----------------------------------------------------------------------------
+# backward computes with the arrays forward saved, and follows each input's history. A change in place
+# (x += 1, x.zero_()) breaks both unless it is seen: it writes into a storage, and so into every saved
+# array that shares it; and, while recording, the changed tensor becomes the output of a new op, so an op
+# that used it before would send its gradient into that new history. So every change in place ticks a
+# clock: the storage keeps the tick (``mark_changed``), and so does a tensor given a new history
+# (``rebase``). Each recorded op notes the clock when it ran; only when the clock has moved since does
+# backward look (``_check_changes``), and it refuses instead of computing with values or a history that
+# were not the forward pass's. The latest 65,536 storages changed are remembered (a storage is known by
+# its id, which stays its own while a saved array keeps it alive).
+_clock = 0
+_changed = {}          # id(storage) -> (tick of its latest change in place, the op that made it)
+_REMEMBERED = 65536
+
+
+def mark_changed(array, op: str) -> None:
+    """Record that ``op`` changed ``array``'s storage in place (tensor.py calls it after the write)."""
+    global _clock
+    _clock += 1
+    key = id(array.storage)
+    _changed.pop(key, None)
+    _changed[key] = (_clock, op)
+    if len(_changed) > _REMEMBERED:
+        del _changed[next(iter(_changed))]
+
+
+def rebase(node, output, op: str) -> None:
+    """``node`` was changed in place by ``op`` while recording: it takes over ``output``'s history (the
+    op's result). Ops recorded earlier used its old value; backward will not send their gradient on."""
+    node._ctx, node.requires_grad, node._rebased = output._ctx, output.requires_grad, (_clock, op)
+
+
+def _check_changes(ctx, node) -> None:
+    """Refuse to run ``ctx``'s backward when something it relies on changed in place after it ran."""
+    op = type(ctx).__name__
+    for i, parent in enumerate(ctx.parents):
+        tick, by = parent._rebased
+        if tick > ctx._made_at and parent.requires_grad:
+            raise RuntimeError(f"backward: {op} used its input {i}{_named(parent)} (shape {parent.data.shape}) "
+                               f"before {by} changed it in place, so its gradient has nowhere to go; compute a new "
+                               "tensor (y = y * w) instead of changing one that was already used")
+    for array in ctx.__dict__.get("saved_tensors", ()):
+        storage = getattr(array, "storage", None)
+        tick, by = _changed.get(id(storage), (0, ""))
+        if storage is None or tick <= ctx._made_at:
+            continue
+        who = next((f"its input {i}{_named(p)}" for i, p in enumerate(ctx.parents) if p.data.storage is storage),
+                   "its output" if node.data.storage is storage else "a value it saved")
+        raise RuntimeError(f"backward: {op} needs {who} (shape {array.shape}) as it was in the forward pass, but "
+                           f"{by} changed it in place afterwards; change it after backward(), or compute a new "
+                           "tensor (x = x + y, or x.clone() before changing it)")
+
+
+def _named(node) -> str:
+    name = getattr(node, "name", None)
+    return f" '{name}'" if name else ""
+
+
 # ---- the graph -----------------------------------------------------------------------------------
 class Node:
     """What the graph is made of: a base class that declares what autograd uses of a node.
@@ -90,11 +149,13 @@ class Node:
     * ``requires_grad``: whether a gradient is wanted for it (then it is part of the graph);
     * ``_ctx``: the ``Function`` instance that made it, ``None`` for a leaf;
     * ``_retains_grad``: a node made by an op whose gradient is returned too (leaves' always are);
+    * ``_rebased``: (clock tick, op) of the latest change in place that gave it a new history (``rebase``);
     * ``node._wrap(array)``: a new node around an op's output array (``apply`` links it into the graph);
     * ``node._operand(number)``: a plain number as a node that can meet this one in an op.
     """
 
     __slots__ = ()
+    _rebased = (0, "")
 
     def _wrap(self, array) -> "Node":
         raise NotImplementedError
@@ -118,9 +179,18 @@ class Function:
 
     formula = ""       # e.g. "{z} = {x} ⊙ {y}"
     derivative = ""    # e.g. "∂L/∂{x} = ∂L/∂{z} ⊙ {y};  ∂L/∂{y} = ∂L/∂{z} ⊙ {x}"
+    _made_at = 0       # the in-place clock when the op was recorded (see ``_check_changes``)
 
     def save_for_backward(self, *arrays) -> None:
         self.saved_tensors = arrays
+
+    def __getattr__(self, name: str):
+        # Only for an attribute that was never set: say where it should have been set.
+        if name == "saved_tensors":
+            raise AttributeError(f"{type(self).__name__}.backward reads ctx.saved_tensors, but forward saved "
+                                 "nothing: call ctx.save_for_backward(...) in forward with the arrays backward needs")
+        hint = "" if name.startswith("_") else f" (set ctx.{name} = ... in forward to read it in backward)"
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'{hint}")
 
     @staticmethod
     def forward(ctx, *arrays, **options):
@@ -157,7 +227,7 @@ class Function:
             raise
         if _grad_enabled and True in needs:
             out.requires_grad = True
-            ctx.parents = nodes
+            ctx.parents, ctx._made_at = nodes, _clock
             out._ctx = ctx
         if _recorder is not None:
             _recorder.on_forward(ctx, tuple(nodes), out, options)
@@ -198,6 +268,25 @@ def sum_to_shape(grad, shape: tuple):
     return grad.sum(stretched_axes(shape, grad.shape), keepdim=True).reshape(shape)
 
 
+def _fitted(ctx, parent, grad):
+    """An input's gradient in another shape than the input's: summed back when the input was broadcast
+    to it; anything else is the op's mistake, said with the op, the input and both shapes."""
+    index = next(i for i, p in enumerate(ctx.parents) if p is parent)
+    where = f"{type(ctx).__name__}.backward: the gradient for input {index}"
+    if type(grad) is not type(parent.data):
+        raise TypeError(f"{where} is a {type(grad).__name__}: return an array like the ones forward got "
+                        "(computed from grad and ctx.saved_tensors)")
+    shape = parent.data.shape
+    try:
+        fits = broadcast_shapes(shape, grad.shape) == tuple(grad.shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{where} has shape {tuple(grad.shape)}, but the input has shape {shape}: return a "
+                         "gradient of the input's shape (or of the shape it was broadcast to)")
+    return sum_to_shape(grad, shape)
+
+
 def run_backward(root, gradient) -> list:
     """Send ``gradient`` (an array shaped like ``root``) back through the graph.
 
@@ -213,11 +302,17 @@ def run_backward(root, gradient) -> list:
             delivered.append((node, grad))
         if ctx is None:
             continue
+        if ctx._made_at != _clock:
+            _check_changes(ctx, node)
         input_grads = ctx.backward(ctx, grad)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
+        if len(input_grads) != len(ctx.parents):
+            raise RuntimeError(f"{type(ctx).__name__}.backward returned {len(input_grads)} gradient(s) for "
+                               f"{len(ctx.parents)} input(s): return one per input of forward, in order "
+                               "(None for an input that gets no gradient)")
         input_grads = tuple(None if g is None or not p.requires_grad else
-                            g if g.shape == p.data.shape else sum_to_shape(g, p.data.shape)
+                            g if type(g) is type(p.data) and g.shape == p.data.shape else _fitted(ctx, p, g)
                             for p, g in zip(ctx.parents, input_grads))
         if _recorder is not None:
             _recorder.on_backward(ctx, node, grad, input_grads)

@@ -8,8 +8,11 @@ differentiable method here calls a primitive from ``ops.py`` or composes several
 """
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import numbers
+import os
 import random
 import sys
 
@@ -21,6 +24,7 @@ from .shapes import broadcast_shapes, check_broadcast, flatten
 
 float64, int64, bool_ = "float64", "int64", "bool"
 DTYPES = (float64, int64, bool_)
+_RANK = {bool_: 0, int64: 1, float64: 2}       # promotion: bool < int64 < float64
 
 
 def _dtype(dtype) -> str | None:
@@ -130,6 +134,40 @@ def _shape_arg(shape) -> tuple:
     return tuple(shape)
 
 
+@functools.cache
+def _memory_bytes() -> int:
+    """This machine's physical memory (64 GiB where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 2 ** 36
+
+
+# What one element costs on each backend: 8 bytes in a NumPy float64 array; on the pure-Python backend a
+# list slot (8) and, once computed, a float object (24).
+BYTES_PER_ELEMENT = {"python": 32, "numpy": 8}
+
+
+def _checked_count(op: str, shape: tuple) -> tuple:
+    """Refuse, before anything is allocated, a tensor whose elements cannot fit in this machine's memory
+    on the current backend (a MemoryError naming the element count), instead of growing until the
+    system kills the process. Returns ``shape``."""
+    count, backend = math.prod(shape), get_backend().name
+    each = BYTES_PER_ELEMENT.get(backend, 8)
+    if count * each > _memory_bytes():
+        raise MemoryError(f"{op}: shape {shape} has {count:,} elements, {count * each / 2 ** 30:,.1f} GiB on the "
+                          f"{backend} backend ({each} bytes each): more than this machine's "
+                          f"{_memory_bytes() / 2 ** 30:,.1f} GiB of memory, so nothing was allocated")
+    return shape
+
+
+def _copy(array):
+    """A copy of a backend array with its own storage (through the declared interface: full, then write)."""
+    out = backend_of(array).full(array.shape, 0, array.dtype)
+    out[(slice(None),) * len(array.shape)] = array
+    return out
+
+
 class Tensor(Node):
     """An n-dimensional array of float64 (by default) that can record how it was computed.
 
@@ -144,7 +182,7 @@ class Tensor(Node):
     def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
         dtype = _dtype(dtype)
         if isinstance(data, Tensor):
-            data = data.data
+            data = _copy(data.data)         # its own storage, as torch.tensor(t): changing one leaves the other
         elif not is_array(data):
             data = _array_from(data, dtype)
         self.data = data if dtype in (None, data.dtype) else data.astype(dtype)
@@ -278,6 +316,87 @@ class Tensor(Node):
     def detach(self) -> "Tensor":
         """The same values (shared storage), cut off from the graph."""
         return Tensor._wrap(self.data)
+
+    def clone(self) -> "Tensor":
+        """A copy with its own storage, in the graph (``Contiguous``: the gradient passes unchanged)."""
+        out = ops.Contiguous.apply(self)
+        if out.data.storage is self.data.storage:      # already row-major: the kernel made no copy
+            out.data = _copy(self.data)
+        return out
+
+    # ---- in place ---------------------------------------------------------------------------------
+    def _update(self, op: str, compute, other=None, cast: bool = False) -> "Tensor":
+        """Write ``compute(old value, other)`` into this tensor's own storage; return the tensor itself.
+
+        It stays the same object (a Parameter stays registered in its module) and its views see the new
+        values, as in PyTorch. The storage's version ticks (``autograd.mark_changed``), so a graph that saved
+        the old values refuses to backpropagate through them instead of using the new ones.
+
+        While the graph is recorded the op joins it: a copy of the old value takes over this tensor's
+        history, and the tensor becomes the op's output. A leaf that requires grad cannot change then
+        (PyTorch's rule: its gradient would be of a value that is gone); nor, unlike PyTorch, can a view of
+        a tensor in the graph (compute a new tensor instead)."""
+        other = None if other is None else self._operand(other)
+        recording = autograd.is_grad_enabled() and self.dtype == float64 and \
+            (self.requires_grad or (other is not None and other.requires_grad))
+        if recording and self.requires_grad and self._ctx is None:
+            raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be changed in place while the graph "
+                               "is recorded (PyTorch: a leaf Variable that requires grad is being used in an "
+                               "in-place operation); do it inside `with tg.no_grad():`, as an optimizer does, or "
+                               "compute a new tensor (x = x + y)")
+        if recording and self._ctx is not None and any(p.data.storage is self.data.storage for p in self._ctx.parents):
+            raise RuntimeError(f"{op}: this tensor is a view of a tensor in the graph, so it cannot be changed in "
+                               "place while the graph is recorded; compute a new tensor instead")
+        if any(stride == 0 and size > 1 for size, stride in zip(self.shape, self.data.strides)):
+            raise RuntimeError(f"{op}: this tensor of shape {self.shape} is an expanded view (several of its elements "
+                               "are one number in memory), so it cannot be written in place; clone() it first")
+        if other is not None and check_broadcast(op, [self.shape, other.shape]) != self.shape:
+            raise ShapeError(f"{op}: this tensor has shape {self.shape}, but the result would have the broadcast shape "
+                             f"{check_broadcast(op, [self.shape, other.shape])}; an in-place op keeps the shape")
+        before = self
+        if recording:                   # the old value and history, for the op's own backward
+            before = Tensor._wrap(_copy(self.data))
+            before._ctx, before.requires_grad, before.name = self._ctx, self.requires_grad, self.name
+        result = compute(before, other)
+        if not cast and _RANK[result.dtype] > _RANK[self.dtype]:
+            raise TypeError(f"{op}: the result is {result.dtype}, which this {self.dtype} tensor cannot hold (PyTorch: "
+                            "result type can't be cast to the desired output type); compute a new tensor instead")
+        values = result.data if result.dtype == self.dtype else result.data.astype(self.dtype)
+        if values.storage is self.data.storage:         # x.copy_(x.T): read everything before writing
+            values = _copy(values)
+        self.data[(slice(None),) * self.ndim] = values
+        autograd.mark_changed(self.data, op)
+        if recording:
+            autograd.rebase(self, result, op)
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._update("add_", lambda x, y: x + (y if alpha == 1 else y * alpha), other)
+
+    def sub_(self, other, alpha=1):
+        return self._update("sub_", lambda x, y: x - (y if alpha == 1 else y * alpha), other)
+
+    def mul_(self, other): return self._update("mul_", Tensor.__mul__, other)
+    def div_(self, other): return self._update("div_", Tensor.__truediv__, other)
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+
+    def fill_(self, value) -> "Tensor":
+        """Every element set to ``value``, in place (while recording, the tensor becomes a constant)."""
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"fill_: value must be a number, got {value!r}")
+        return self._update("fill_", lambda x, _: Tensor._wrap(backend_of(x.data).full(x.shape, value, x.dtype)))
+
+    def zero_(self) -> "Tensor":
+        return self.fill_(0)
+
+    def copy_(self, src) -> "Tensor":
+        """This tensor's elements set to ``src``'s, in place: broadcast to this shape and converted to this
+        dtype (from another backend too); while recording, the gradient flows to ``src``."""
+        if not isinstance(src, (Tensor, numbers.Real)):
+            raise TypeError(f"copy_: src must be a Tensor or a number, got {type(src).__name__}")
+        if isinstance(src, Tensor) and type(src.data) is not type(self.data):
+            src = Tensor._wrap(backend_of(self.data).from_flat(src.data.flat(), src.shape, src.dtype))
+        return self._update("copy_", lambda x, s: s.expand(x.shape), src, cast=True)
 
     def backward(self, gradient: "Tensor | None" = None) -> None:
         """Compute ∂self/∂leaf for every leaf that requires grad, adding it into ``leaf.grad``.

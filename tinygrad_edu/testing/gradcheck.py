@@ -72,7 +72,7 @@ def gradcheck(fn: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
     Returns True, or raises ``GradcheckError`` describing the worst element: which input,
     which element, the analytic and the numeric value.
     """
-    from tinygrad_edu import Tensor, autograd, no_grad
+    from tinygrad_edu import ShapeError, Tensor, autograd, no_grad
 
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
@@ -90,8 +90,12 @@ def gradcheck(fn: Callable[..., Any], *inputs: Any, eps: float = 1e-6,
         weights = _projection_weights(math.prod(out_shape))
         if out.requires_grad:
             with _backend_of(out):
-                projection = Tensor(nest(weights, out_shape), dtype=out.dtype)
-            out.backward(projection)
+                projection = (Tensor(nest(weights, out_shape), dtype=out.dtype) if weights else
+                              Tensor.zeros(*out_shape, dtype=out.dtype))   # nested lists cannot say (0, 3)
+            try:
+                out.backward(projection)
+            except ShapeError as error:     # a backward whose gradient does not fit its input
+                raise GradcheckError(f"gradcheck: {error}") from None
         analytic = {}
         for i in checked:
             grad = inputs[i].grad
