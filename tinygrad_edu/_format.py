@@ -57,6 +57,8 @@ def format_tensor(t) -> str:
 
     body = render(values, 0)
     extras = []
+    if not flat and t.ndim > 1:         # empty beyond 1-D: its shape, since [] alone cannot show it (PyTorch)
+        body, extras = "[]", [f"size={shape_text(t.shape)}"]
     if t.requires_grad:
         extras.append("requires_grad=True" if t.is_leaf else f"grad_fn=<{type(t.grad_fn).__name__}>")
     if t.name:

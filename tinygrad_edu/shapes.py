@@ -25,10 +25,13 @@ def broadcast_shapes(*shapes: tuple) -> tuple:
     padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
     out = []
     for sizes in zip(*padded):
-        big = max(sizes)
-        if any(size not in (1, big) for size in sizes):
-            raise ValueError("shapes " + " and ".join(str(tuple(s)) for s in shapes) + " do not broadcast")
-        out.append(big if 0 not in sizes else 0)
+        size = 1                    # the one size other than 1 on this axis (0 too: (0,) and (1,) give (0,))
+        for s in sizes:
+            if s != 1:
+                if size != 1 and s != size:
+                    raise ValueError("shapes " + " and ".join(str(tuple(s)) for s in shapes) + " do not broadcast")
+                size = s
+        out.append(size)
     return tuple(out)
 
 

@@ -40,16 +40,29 @@ def _dtype(dtype) -> str | None:
 
 
 # ---- random numbers ------------------------------------------------------------------------------
+def _seed(op: str, seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"{op}: seed must be an int, got {seed!r}")
+    return seed
+
+
+def _number(op: str, name: str, value):
+    """An argument that must be a real number (not a bool), checked: the error names ``op`` and ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a number, got {value!r}")
+    return value
+
+
 class Generator:
     """A seeded source of random numbers (Python's Mersenne Twister): the same seed gives the same
     tensors on every machine and every backend."""
 
     def __init__(self, seed: int = 0):
-        self.seed = seed
-        self.random = random.Random(seed)
+        self.random = random.Random()
+        self.manual_seed(seed)
 
     def manual_seed(self, seed: int) -> "Generator":
-        self.seed = seed
+        self.seed = _seed("manual_seed", seed)
         self.random.seed(seed)
         return self
 
@@ -65,11 +78,13 @@ def manual_seed(seed: int) -> Generator:
     return default_generator.manual_seed(seed)
 
 
-def _generator(seed, generator) -> random.Random:
+def _generator(op: str, seed, generator) -> random.Random:
     if seed is not None and generator is not None:
-        raise ValueError("give either seed= or generator=, not both")
+        raise ValueError(f"{op}: give either seed= or generator=, not both")
     if seed is not None:
-        return random.Random(seed)
+        return random.Random(_seed(op, seed))
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"{op}: generator must be a tinygrad_edu Generator (tg.Generator(seed)), got {generator!r}")
     return (generator or default_generator).random
 
 
@@ -109,28 +124,39 @@ def _array_from(data, dtype):
     return get_backend().from_flat(values, shape, dtype)
 
 
-def _normalise_dims(op: str, dim, ndim: int) -> tuple:
-    """dim as None, an int or a tuple -> a sorted tuple of non-negative axes, checked against ndim."""
+def _normalise_dims(op: str, dim, ndim: int, keepdim: bool = False) -> tuple:
+    """dim as None, an int or a tuple of ints -> a sorted tuple of non-negative axes, checked against ndim
+    (and a reduction's ``keepdim`` checked too).
+
+    A 0-d tensor takes dim 0 or -1, as in PyTorch (there is no axis to reduce: the axes are ())."""
+    if keepdim is not False and keepdim is not True:
+        raise TypeError(f"{op}: keepdim must be True or False, got {keepdim!r}")
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    out = []
+    dims = (dim,) if type(dim) is int else tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    bound, out = max(ndim, 1), []
     for d in dims:
-        if not isinstance(d, int) or not -max(ndim, 1) <= d < max(ndim, 1):
+        if type(d) is not int:
+            raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}")
+        if not -bound <= d < bound:
             raise ShapeError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimension(s)")
-        out.append(d % ndim if ndim else 0)
+        out.append(d % bound)
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: dim {dim} repeats an axis")
-    return tuple(sorted(out))
+    return tuple(sorted(out)) if ndim else ()
 
 
-def _shape_arg(shape) -> tuple:
-    """Accept f(2, 3) and f((2, 3))."""
+def _sizes(op: str, shape: tuple, lowest: int = 0) -> tuple:
+    """f(2, 3) or f((2, 3)) -> (2, 3), each size an int >= ``lowest`` (-1 where it means "infer" or
+    "keep"); a ``TypeError`` or ``ShapeError`` naming ``op`` otherwise."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     for s in shape:
-        if not isinstance(s, int) or s < 0:
-            raise ValueError(f"sizes must be non-negative integers, got {tuple(shape)}")
+        if type(s) is not int:
+            raise TypeError(f"{op}: sizes must be integers, got {s!r} ({type(s).__name__}) in {tuple(shape)}")
+        if s < lowest:
+            allowed = "non-negative integers" + (" or -1" if lowest else "")
+            raise ShapeError(f"{op}: sizes must be {allowed}, got {tuple(shape)}")
     return tuple(shape)
 
 
@@ -186,6 +212,8 @@ class Tensor(Node):
         elif not is_array(data):
             data = _array_from(data, dtype)
         self.data = data if dtype in (None, data.dtype) else data.astype(dtype)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Tensor: name must be a str, got {name!r}")
         self.grad, self._ctx, self._retains_grad, self.name = None, None, False, name
         self.requires_grad_(requires_grad)
 
@@ -222,7 +250,17 @@ class Tensor(Node):
         return self._ctx
 
     def size(self, dim: int | None = None):
-        return self.shape if dim is None else self.shape[dim]
+        return self.shape if dim is None else self.shape[self._axis("size", dim)]
+
+    def _axis(self, op: str, dim) -> int:
+        """One existing axis, as PyTorch's size(dim) and stride(dim) take it (a 0-d tensor has none)."""
+        if type(dim) is not int:
+            raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+        if not -self.ndim <= dim < self.ndim:
+            raise IndexError(f"{op}: dim {dim} is out of range for a tensor of shape {self.shape} "
+                             f"(allowed: {-self.ndim} to {self.ndim - 1})" if self.ndim else
+                             f"{op}: a 0-d tensor has no dim {dim}")
+        return dim
 
     def dim(self) -> int:
         return self.ndim
@@ -240,7 +278,7 @@ class Tensor(Node):
         return tuple(self.data.strides)
 
     def stride(self, dim: int | None = None):
-        return self.strides() if dim is None else self.strides()[dim]
+        return self.strides() if dim is None else self.strides()[self._axis("stride", dim)]
 
     def storage_offset(self) -> int:
         return self.data.offset
@@ -257,6 +295,8 @@ class Tensor(Node):
 
     def named(self, name: str) -> "Tensor":
         """Give this tensor a name for traces (``x.named("x")``); returns the tensor itself."""
+        if not isinstance(name, str):
+            raise TypeError(f"named: the name must be a str, got {name!r}")
         self.name = name
         return self
 
@@ -303,6 +343,8 @@ class Tensor(Node):
 
     # ---- autograd -------------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if type(requires_grad) is not bool:
+            raise TypeError(f"requires_grad: expected True or False, got {requires_grad!r}")
         if requires_grad and self.dtype != float64:
             raise TypeError(f"requires_grad: only float64 tensors can require gradients, this one is {self.dtype}")
         self.requires_grad = requires_grad
@@ -310,6 +352,8 @@ class Tensor(Node):
 
     def retain_grad(self) -> "Tensor":
         """Keep ``.grad`` on this intermediate tensor after ``backward`` (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad, so it never gets a gradient")
         self._retains_grad = True
         return self
 
@@ -425,32 +469,42 @@ class Tensor(Node):
     # ---- creation ---------------------------------------------------------------------------------
     @staticmethod
     def zeros(*shape, dtype=float64, requires_grad: bool = False) -> "Tensor":
-        return Tensor.full(_shape_arg(shape), 0, dtype=dtype, requires_grad=requires_grad)
+        return Tensor._filled("zeros", _sizes("zeros", shape), 0, dtype, requires_grad)
 
     @staticmethod
     def ones(*shape, dtype=float64, requires_grad: bool = False) -> "Tensor":
-        return Tensor.full(_shape_arg(shape), 1, dtype=dtype, requires_grad=requires_grad)
+        return Tensor._filled("ones", _sizes("ones", shape), 1, dtype, requires_grad)
 
     @staticmethod
     def full(shape, value, dtype=None, requires_grad: bool = False) -> "Tensor":
+        shape = _sizes("full", tuple(shape) if isinstance(shape, (tuple, list)) else (shape,))
+        return Tensor._filled("full", shape, value, dtype, requires_grad)
+
+    @staticmethod
+    def _filled(op: str, shape: tuple, value, dtype, requires_grad: bool) -> "Tensor":
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"{op}: the fill value must be a number, got {value!r}")
         dtype = _dtype(dtype) or (bool_ if isinstance(value, bool) else
                                   int64 if isinstance(value, int) else float64)
-        shape = _shape_arg((shape,) if isinstance(shape, int) else tuple(shape))
-        return Tensor._wrap(get_backend().full(shape, value, dtype)).requires_grad_(requires_grad)
+        return Tensor._wrap(get_backend().full(_checked_count(op, shape), value, dtype)).requires_grad_(requires_grad)
 
     @staticmethod
     def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> "Tensor":
         """[start, start + step, ...) up to stop, like Python's range; int64 unless a float is given."""
         if stop is None:
             start, stop = 0, start
+        for name, value in (("start", start), ("stop", stop), ("step", step)):
+            if not math.isfinite(_number("arange", name, value)):
+                raise ValueError(f"arange: {name} must be finite, got {value!r}")
         if step == 0:
             raise ValueError("arange: step must not be 0")
+        _checked_count("arange", (max(0, math.ceil((stop - start) / step)),))
         dtype = _dtype(dtype) or (int64 if all(isinstance(v, int) for v in (start, stop, step)) else float64)
         return Tensor._wrap(get_backend().arange(start, stop, step, dtype)).requires_grad_(requires_grad)
 
     @staticmethod
     def eye(n: int, m: int | None = None, dtype=float64, requires_grad: bool = False) -> "Tensor":
-        m = n if m is None else m
+        n, m = _checked_count("eye", _sizes("eye", (n, n if m is None else m)))
         values = [i == j for i in range(n) for j in range(m)]
         return Tensor._wrap(get_backend().from_flat(values, (n, m), _dtype(dtype))).requires_grad_(requires_grad)
 
@@ -463,18 +517,20 @@ class Tensor(Node):
     def uniform(*shape, low: float = 0.0, high: float = 1.0, seed=None, generator=None,
                 requires_grad: bool = False) -> "Tensor":
         """Uniform on [low, high)."""
-        width, rng = high - low, _generator(seed, generator)
-        return Tensor._random(shape, lambda: low + width * rng.random(), requires_grad)
+        if not _number("uniform", "low", low) <= _number("uniform", "high", high):
+            raise ValueError(f"uniform: low ({low}) must not be above high ({high})")
+        width, rng = high - low, _generator("uniform", seed, generator)
+        return Tensor._random("uniform", shape, lambda: low + width * rng.random(), requires_grad)
 
     @staticmethod
     def randn(*shape, seed=None, generator=None, requires_grad: bool = False) -> "Tensor":
         """Standard normal (mean 0, variance 1)."""
-        rng = _generator(seed, generator)
-        return Tensor._random(shape, lambda: rng.gauss(0.0, 1.0), requires_grad)
+        rng = _generator("randn", seed, generator)
+        return Tensor._random("randn", shape, lambda: rng.gauss(0.0, 1.0), requires_grad)
 
     @staticmethod
-    def _random(shape, draw, requires_grad: bool) -> "Tensor":
-        shape = _shape_arg(shape)
+    def _random(op: str, shape, draw, requires_grad: bool) -> "Tensor":
+        shape = _checked_count(op, _sizes(op, shape))
         values = [draw() for _ in range(math.prod(shape))]
         return Tensor._wrap(get_backend().from_flat(values, shape, float64)).requires_grad_(requires_grad)
 
@@ -588,29 +644,40 @@ class Tensor(Node):
 
     # ---- reductions ------------------------------------------------------------------------------
     def sum(self, dim=None, keepdim: bool = False) -> "Tensor":
-        dims = _normalise_dims("sum", dim, self.ndim)
+        dims = _normalise_dims("sum", dim, self.ndim, keepdim)
         return ops.Sum.apply(self, dims=dims, keepdim=keepdim)
 
     def mean(self, dim=None, keepdim: bool = False) -> "Tensor":
-        """sum / count: composed, so its gradient (1/count to every element) comes for free."""
-        dims = _normalise_dims("mean", dim, self.ndim)
-        count = math.prod(self.shape[d] for d in dims)
-        if count == 0:
-            raise ShapeError(f"mean: cannot average over an empty dimension of shape {self.shape}")
-        return self.sum(dims, keepdim) / count
+        """sum / count: composed, so its gradient (1/count to every element) comes for free. The mean of
+        no elements is 0 / 0 = nan, as in PyTorch."""
+        dims = _normalise_dims("mean", dim, self.ndim, keepdim)
+        return self.sum(dims, keepdim) / math.prod(self.shape[d] for d in dims)
 
     def max(self, dim=None, keepdim: bool = False) -> "Tensor":
         """The largest value over ``dim`` (values only: use ``argmax`` for the positions).
         Ties share the gradient evenly."""
-        dims = _normalise_dims("max", dim, self.ndim)
+        return ops.Max.apply(self, dims=self._extremum_dims("max", dim, keepdim), keepdim=keepdim)
+
+    def _extremum_dims(self, op: str, dim, keepdim: bool = False) -> tuple:
+        """The axes max, min, argmax or argmin reduces, with PyTorch's errors for an empty tensor: without
+        ``dim`` it has no extremum; over an axis of size 0 neither. Unlike PyTorch, an axis of size 0 is
+        allowed when the result has no elements either: nothing is computed then (so softmax, and
+        attention, work on an empty sequence)."""
+        dims = _normalise_dims(op, dim, self.ndim, keepdim)
         if self.numel() == 0:
-            raise ShapeError(f"max: an empty tensor of shape {self.shape} has no maximum")
-        return ops.Max.apply(self, dims=dims, keepdim=keepdim)
+            if dim is None:
+                raise RuntimeError(f"{op}: the tensor of shape {self.shape} is empty, so it has no {op}: "
+                                   "give dim (PyTorch: Expected reduction dim to be specified for input.numel() == 0)")
+            empty = [d for d in dims if self.shape[d] == 0]
+            if empty and math.prod(s for d, s in enumerate(self.shape) if d not in dims):
+                raise IndexError(f"{op}: dim {empty[0]} of shape {self.shape} has size 0, so it has no {op} "
+                                 f"(PyTorch: Expected reduction dim {empty[0]} to have non-zero size)")
+        return dims
 
     def min(self, dim=None, keepdim: bool = False) -> "Tensor":
         """The smallest value over ``dim`` (values only): min x = −max(−x) (for ints −1 − max(−1 − x), which
         never overflows; for bools "not max(not x)")."""
-        dims = _normalise_dims("min", dim, self.ndim)  # checked here, so an error names min
+        dims = self._extremum_dims("min", dim, keepdim)  # checked here, so an error names min
         if self.dtype == int64:
             return -1 - (-1 - self).max(dims, keepdim)
         if self.dtype == bool_:
@@ -619,10 +686,10 @@ class Tensor(Node):
 
     def var(self, dim=None, keepdim: bool = False, correction: int = 1) -> "Tensor":
         """Σ (x − mean)² / (count − correction); correction=1 (PyTorch's default) is the unbiased estimate."""
-        dims = _normalise_dims("var", dim, self.ndim)
-        count = math.prod(self.shape[d] for d in dims)
+        dims = _normalise_dims("var", dim, self.ndim, keepdim)
+        freedom = math.prod(self.shape[d] for d in dims) - _number("var", "correction", correction)
         centered = self - self.mean(dims, keepdim=True)
-        return (centered * centered).sum(dims, keepdim) / max(count - correction, 0)
+        return (centered * centered).sum(dims, keepdim) / max(freedom, 0)
 
     def std(self, dim=None, keepdim: bool = False, correction: int = 1) -> "Tensor":
         """√var. Where all values are equal the result is 0 and so is its gradient (as PyTorch): √'s slope
@@ -633,19 +700,21 @@ class Tensor(Node):
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """Position of the (first) largest value: an int64 tensor, no gradient."""
-        if dim is not None:
-            dim = _normalise_dims("argmax", dim, self.ndim)[0]
-        if self.numel() == 0:
-            raise ShapeError(f"argmax: an empty tensor of shape {self.shape} has no maximum")
-        return Tensor._wrap(self.data.argmax(dim, keepdim))
+        return Tensor._wrap(self.data.argmax(self._arg_axis("argmax", dim, keepdim), keepdim))
+
+    def _arg_axis(self, op: str, dim, keepdim: bool = False) -> int | None:
+        """argmax's or argmin's one axis (None: over all elements; a 0-d tensor's dim 0 is that too)."""
+        if dim is not None and type(dim) is not int:
+            raise TypeError(f"{op}: dim must be an int or None, got {dim!r}")
+        dims = self._extremum_dims(op, dim, keepdim)
+        return dims[0] if dim is not None and dims else None
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """Position of the (first) smallest value (of the first nan, if any): the argmax of −x, of
         −1 − x for ints (which never overflows) and of x == False for bools."""
         flipped = (-self.data if self.dtype == float64 else (-1 - self.data) if self.dtype == int64
                    else self.data == False)  # noqa: E712
-        return Tensor._wrap(flipped.argmax(None if dim is None else _normalise_dims("argmin", dim, self.ndim)[0],
-                                           keepdim))
+        return Tensor._wrap(flipped.argmax(self._arg_axis("argmin", dim, keepdim), keepdim))
 
     # ---- matmul ------------------------------------------------------------------------------------
     def matmul(self, other) -> "Tensor":
@@ -667,14 +736,16 @@ class Tensor(Node):
         return ops.MatMul.apply(self, other)
 
     def dot(self, other) -> "Tensor":
+        other = self._operand(other)
         if self.ndim != 1 or other.ndim != 1:
             raise ShapeError(f"dot: needs two 1-D tensors, got {self.shape} and {other.shape}")
         return self.matmul(other)
 
     # ---- shape -------------------------------------------------------------------------------------
     def reshape(self, *shape) -> "Tensor":
-        """Same elements, new shape; one size may be -1 (inferred). A view when the data is contiguous."""
-        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+        """Same elements, new shape; one size may be -1 (inferred). A view when the data is contiguous; always
+        a new tensor, even for the same shape (as in PyTorch), so its gradient is its own."""
+        shape = _sizes("reshape", shape, lowest=-1)
         n = self.numel()
         if shape.count(-1) > 1:
             raise ShapeError(f"reshape: {self.shape} -> {shape}: only one size can be -1")
@@ -683,10 +754,8 @@ class Tensor(Node):
             if known == 0 or n % known:
                 raise ShapeError(f"reshape: cannot reshape {self.shape} ({n} elements) into {shape}")
             shape = tuple(n // known if s == -1 else s for s in shape)
-        if any(not isinstance(s, int) or s < 0 for s in shape) or math.prod(shape) != n:
+        if math.prod(shape) != n:
             raise ShapeError(f"reshape: cannot reshape {self.shape} ({n} elements) into {shape}")
-        if shape == self.shape:
-            return self
         return ops.Reshape.apply(self, shape=shape)
 
     view = reshape
@@ -694,32 +763,34 @@ class Tensor(Node):
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = _normalise_dims("flatten", (start_dim,), self.ndim)[0], _normalise_dims("flatten", (end_dim,), self.ndim)[0]
+        start, end = (_normalise_dims("flatten", d, self.ndim)[0] for d in (start_dim, end_dim))
         if start > end:
             raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+        if start == end:
+            return self         # nothing to flatten: the tensor itself, as in PyTorch
         return self.reshape(self.shape[:start] + (math.prod(self.shape[start:end + 1]),) + self.shape[end + 1:])
 
     def permute(self, *order) -> "Tensor":
-        """Reorder the axes (a view: only the strides move)."""
+        """Reorder the axes (a view: only the strides move; a new tensor even for the same order)."""
         order = tuple(order[0]) if len(order) == 1 and isinstance(order[0], (tuple, list)) else tuple(order)
-        if len(order) != self.ndim or sorted(d % max(self.ndim, 1) for d in order) != list(range(self.ndim)):
+        if any(type(d) is not int for d in order):
+            raise TypeError(f"permute: dims must be ints, got {order}")
+        if len(order) != self.ndim or sorted(d % self.ndim for d in order if -self.ndim <= d < self.ndim) \
+                != list(range(self.ndim)):
             raise ShapeError(f"permute: {order} is not an ordering of the {self.ndim} axes of shape {self.shape}")
-        order = tuple(d % self.ndim for d in order)
-        if order == tuple(range(self.ndim)):
-            return self
-        return ops.Permute.apply(self, order=order)
+        return ops.Permute.apply(self, order=tuple(d % self.ndim for d in order))
 
     def transpose(self, dim0: int, dim1: int) -> "Tensor":
-        d0, d1 = (_normalise_dims("transpose", (d,), self.ndim)[0] for d in (dim0, dim1))
+        """Swap two axes (a view). A 0-d tensor takes dims 0 and -1, as in PyTorch."""
+        d0, d1 = (_normalise_dims("transpose", d, self.ndim) for d in (dim0, dim1))
         order = list(range(self.ndim))
-        order[d0], order[d1] = order[d1], order[d0]
+        if self.ndim:
+            order[d0[0]], order[d1[0]] = order[d1[0]], order[d0[0]]
         return self.permute(order)
 
     @property
     def T(self) -> "Tensor":
-        """All axes reversed (the matrix transpose for 2-D): a view."""
-        if self.ndim < 2:
-            return self
+        """All axes reversed (the matrix transpose for 2-D): a view, a new tensor even for 0-d and 1-D."""
         return ops.Permute.apply(self, order=tuple(reversed(range(self.ndim))))
 
     @property
@@ -727,23 +798,27 @@ class Tensor(Node):
         return self.transpose(-2, -1)
 
     def expand(self, *shape) -> "Tensor":
-        """Repeat along size-1 (or new leading) axes without copying; -1 keeps a size."""
-        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+        """Repeat along size-1 (or new leading) axes without copying; -1 keeps a size (of an existing axis).
+        A new tensor even for the same shape."""
+        shape = _sizes("expand", shape, lowest=-1)
         lead = len(shape) - self.ndim
         if lead < 0:
             raise ShapeError(f"expand: cannot expand shape {self.shape} to fewer dimensions {shape}")
-        shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
+        if -1 in shape[:lead]:
+            raise ShapeError(f"expand: -1 keeps a size, but dimension {shape.index(-1)} of {shape} is a new one "
+                             f"(the tensor's shape is {self.shape}): give its size")
+        shape = shape[:lead] + tuple(old if s == -1 else s for s, old in zip(shape[lead:], self.shape))
         for i, size in enumerate(self.shape):
             if size != 1 and size != shape[lead + i]:
                 raise ShapeError(f"expand: cannot expand shape {self.shape} to {shape}: size {size} is not 1")
-        if shape == self.shape:
-            return self
         return ops.Expand.apply(self, shape=shape)
 
     def broadcast_to(self, *shape) -> "Tensor":
         return self.expand(*shape)
 
     def unsqueeze(self, dim: int) -> "Tensor":
+        if type(dim) is not int:
+            raise TypeError(f"unsqueeze: dim must be an int, got {dim!r}")
         if not -self.ndim - 1 <= dim <= self.ndim:
             raise ShapeError(f"unsqueeze: dim {dim} is out of range for shape {self.shape}")
         dim = dim % (self.ndim + 1)
@@ -760,9 +835,9 @@ class Tensor(Node):
         return self if self.is_contiguous() else ops.Contiguous.apply(self)
 
     def __getitem__(self, key) -> "Tensor":
-        """Basic indexing (ints, slices with steps, None, ...) gives a view; an integer tensor or list as the
-        key gathers rows along axis 0 (an embedding lookup)."""
-        if isinstance(key, Tensor) or (isinstance(key, list) and all(isinstance(i, int) for i in key)):
+        """Basic indexing (ints, slices with steps, None, ...) gives a view. An int64 tensor or list as the key
+        gathers rows along axis 0 (an embedding lookup); a bool one is a mask (see ``_take``)."""
+        if isinstance(key, (Tensor, list, bool)) or _is_ndarray(key):
             return self._take(key)
         key = key if isinstance(key, tuple) else (key,)
         if any(isinstance(k, (Tensor, list)) for k in key):
@@ -795,30 +870,57 @@ class Tensor(Node):
             axis += 1
         return ops.Slice.apply(self, key=tuple(normalised))
 
-    def _take(self, indices) -> "Tensor":
-        if isinstance(indices, Tensor):
-            if indices.dtype == float64:
-                raise IndexError(f"getitem: index tensor must be int64, got {indices.dtype}")
-            index_shape, flat = indices.shape, [int(i) for i in indices.data.flat()]
+    def _take(self, key) -> "Tensor":
+        """Indexing with a tensor, a (nested) list or a bool, as PyTorch does, through ``Take`` (so the picked
+        rows get their gradient back):
+
+        * int64 positions pick rows of axis 0; the result is shaped like the index, then the rows' shape;
+        * a bool mask shaped like the first k axes picks the elements (rows) where it is True, in order,
+          into one axis: ``x[x > 0]``; a single bool is a mask of shape ()."""
+        if _is_ndarray(key):
+            key = Tensor(key)
+        if isinstance(key, Tensor):
+            kind, index_shape, flat = key.dtype, key.shape, key.data.flat()
         else:
-            index_shape, flat = (len(indices),), list(indices)
-        if self.ndim == 0:
+            try:
+                flat, index_shape = flatten(key)
+            except ValueError as error:
+                raise IndexError(f"getitem: {error}") from None
+            kinds = set(map(type, flat))
+            kind = bool_ if kinds == {bool} else int64 if kinds <= {int, bool} else float64
+        if kind == float64:
+            raise IndexError("getitem: index tensor must be int64, got float64 (positions; bool for a mask)"
+                             if isinstance(key, Tensor) else
+                             f"getitem: an index list must hold ints (positions) or bools (a mask), got {key!r}"[:200])
+        source = self
+        if kind == bool_:
+            k = len(index_shape)
+            if index_shape != self.shape[:k]:
+                raise IndexError(f"getitem: the mask's shape {index_shape} does not match the indexed tensor's "
+                                 f"shape {self.shape} at its first {k} dimension(s)")
+            source = self.reshape((len(flat),) + self.shape[k:])       # the masked axes as one
+            flat = list(itertools.compress(range(len(flat)), flat))     # the positions where it is True
+            index_shape = (len(flat),)
+        elif self.ndim == 0:
             raise IndexError("getitem: cannot gather rows from a 0-d tensor")
-        rows = self.shape[0]
+        rows = source.shape[0]
         for i in flat:
             if not -rows <= i < rows:
                 raise IndexError(f"getitem: index {i} is out of range for axis 0 of size {rows} (shape {self.shape})")
         flat = [i % rows for i in flat]
-        out = ops.Take.apply(self, indices=flat)
-        return out.reshape(index_shape + self.shape[1:]) if index_shape != (len(flat),) else out
+        out = ops.Take.apply(source, indices=flat)
+        return out.reshape(index_shape + source.shape[1:]) if index_shape != (len(flat),) else out
 
     @staticmethod
     def cat(tensors, dim: int = 0) -> "Tensor":
-        """Join tensors along an existing axis ``dim``; all other sizes must match."""
-        tensors = list(tensors)
-        if not tensors:
-            raise ValueError("cat: needs at least one tensor")
+        """Join tensors along an existing axis ``dim``; all other sizes must match (a 0-d tensor has no axis
+        to join along: PyTorch's error)."""
+        tensors = _tensor_list("cat", tensors)
         first = tensors[0]
+        for i, t in enumerate(tensors):
+            if t.ndim == 0:
+                raise ShapeError(f"cat: the tensor at position {i} is 0-d, so it has no axis to join along "
+                                 "(PyTorch: zero-dimensional tensor cannot be concatenated); use stack, or reshape it to (1,)")
         dim = _normalise_dims("cat", dim, first.ndim)[0]
         for t in tensors[1:]:
             if t.ndim != first.ndim or any(a != b for d, (a, b) in enumerate(zip(t.shape, first.shape)) if d != dim):
@@ -828,19 +930,35 @@ class Tensor(Node):
     @staticmethod
     def stack(tensors, dim: int = 0) -> "Tensor":
         """Join equal-shaped tensors along a new axis ``dim``."""
-        tensors = list(tensors)
-        if not tensors:
-            raise ValueError("stack: needs at least one tensor")
+        tensors = _tensor_list("stack", tensors)
         if any(t.shape != tensors[0].shape for t in tensors):
             raise ShapeError(f"stack: all shapes must be equal, got {', '.join(str(t.shape) for t in tensors)}")
         ndim = tensors[0].ndim + 1
+        if type(dim) is not int:
+            raise TypeError(f"stack: dim must be an int, got {dim!r}")
         if not -ndim <= dim < ndim:
             raise ShapeError(f"stack: dim {dim} is out of range for {ndim} dimensions")
         return Tensor.cat([t.unsqueeze(dim % ndim) for t in tensors], dim % ndim)
 
 
+def _tensor_list(op: str, tensors) -> list:
+    """cat's and stack's argument: a non-empty list (or tuple, or other iterable) of tensors."""
+    if isinstance(tensors, Tensor) or not hasattr(tensors, "__iter__"):
+        raise TypeError(f"{op}: expected a list of tensors, got {type(tensors).__name__}")
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}: needs at least one tensor")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: expected a list of tensors, but item {i} is a {type(t).__name__}")
+    return tensors
+
+
 def where(condition, x, y) -> Tensor:
     """Elementwise choice: ``x`` where ``condition`` is true, else ``y`` (the condition gets no gradient)."""
+    for name, value in (("x", x), ("y", y)):
+        if not isinstance(value, (Tensor, numbers.Real)):
+            raise TypeError(f"where: {name} must be a Tensor or a number, got {type(value).__name__}")
     condition = condition if isinstance(condition, Tensor) else Tensor(condition)
     x = x if isinstance(x, Tensor) else condition._operand(float(x))
     y = y if isinstance(y, Tensor) else condition._operand(float(y))

@@ -192,10 +192,14 @@ class Array:
         return Array(np.asarray(self.a.sum(axis=axes, dtype=dtype, keepdims=keepdim)))
 
     def max(self, axes=None, keepdim: bool = False) -> "Array":
+        if self.a.size == 0 and (empty := _empty_result(self.a, axes, keepdim)) is not None:
+            return Array(empty.astype(self.a.dtype))            # nothing to compare, as in python.py
         return Array(np.asarray(self.a.max(axis=axes, keepdims=keepdim)))
 
     def argmax(self, axis=None, keepdim: bool = False) -> "Array":
         """Index of the first largest element along ``axis`` (of the flattened array when None)."""
+        if self.a.size == 0 and axis is not None and (empty := _empty_result(self.a, axis, keepdim)) is not None:
+            return Array(empty)
         return Array(np.asarray(self.a.argmax(axis=axis, keepdims=keepdim), dtype=np.int64))
 
     # ---- matmul ---------------------------------------------------------------------------
@@ -250,6 +254,13 @@ class Array:
         out = self.a.astype(_NUMPY_DTYPE[promote(self.dtype, rows.dtype)], copy=True)
         np.add.at(out, indices, rows.a)
         return Array(out)
+
+
+def _empty_result(a: np.ndarray, axes, keepdim: bool):
+    """The (empty) result of reducing ``a`` over ``axes`` when it has no elements, else None: NumPy's max
+    and argmax refuse an empty axis even then, where the pure-Python kernels just give the empty result."""
+    out = np.zeros(a.shape, dtype=np.int64).sum(axis=axes, keepdims=keepdim)
+    return out if out.size == 0 else None
 
 
 def _as_float(a: np.ndarray) -> np.ndarray:

@@ -125,6 +125,8 @@ class Module:
         if name in modules and value is not None and not isinstance(value, Module):
             raise TypeError(f"{type(self).__name__}: cannot assign '{type(value).__name__}' as child module "
                             f"{name!r} (Module or None expected)")
+        if value is not None and (params.get(name) is value or modules.get(name) is value):
+            return          # the same object again (m.weight += 1 assigns it back): keep its place and order
         was_parameter = name in params
         # An attribute lives in exactly one place: forget any earlier registration under this name.
         params.pop(name, None)
@@ -421,7 +423,7 @@ def _assign(param: Tensor, value: Tensor) -> None:
         home = backend_of(param.data)
         param.data = home.from_flat(list(value.data.flat()), tuple(value.shape), param.dtype)
     else:
-        param.data = value.contiguous().data
+        param.data = value.clone().data     # its own storage: changing one model in place leaves the other
     param.grad = None
 
 
