@@ -893,6 +893,8 @@ def _array(backend_name, shape, dtype="float64"):
     (lambda a: a((2,)).expand((2, 3)), r"cannot broadcast an array of shape \(2,\) to shape \(2, 3\)"),
     (lambda a: a((2, 3)).expand((3,)), r"cannot broadcast an array of shape \(2, 3\) to shape \(3,\)"),
     (lambda a: a((1, 3)).expand((2, 4)), r"cannot broadcast an array of shape \(1, 3\) to shape \(2, 4\)"),
+    (lambda a: a((1, 3)).expand((3,)), r"cannot broadcast an array of shape \(1, 3\) to shape \(3,\)"),
+    (lambda a: a((1, 3)).expand((-1, 3)), r"cannot broadcast an array of shape \(1, 3\) to shape \(-1, 3\)"),
 ])
 def test_array_kernels_refuse_shapes_that_do_not_fit(backend_name, call, message):
     """(2, 4) @ (3, 4) silently gave (2, 4), expanding (2,) to (2, 3) wrong values and reshape dropped

@@ -62,7 +62,7 @@ def check_expand(shape: tuple, target: tuple) -> None:
     front): "cannot broadcast an array of shape (2,) to shape (2, 3)"."""
     lead = len(target) - len(shape)
     if lead < 0 or any(old != new and old != 1 for old, new in zip(shape, target[lead:])) \
-            or any(size < 0 for size in target[:lead]):
+            or any(size < 0 for size in target):
         raise ValueError(f"cannot broadcast an array of shape {tuple(shape)} to shape {tuple(target)}")
 
 

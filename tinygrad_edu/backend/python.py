@@ -142,6 +142,21 @@ def check_int64(values) -> None:
             raise OverflowError(f"Python integer {v} out of bounds for int64")
 
 
+_ARITHMETIC = frozenset((operator.add, operator.sub, operator.mul))
+
+
+def _integer_arithmetic(out, fn) -> None:
+    """NumPy's rules for ``+``, ``-``, ``*`` of bools and ints, applied to a result computed with Python's:
+    bool with bool stays bool (``+`` is "or", ``*`` is "and"), ``-`` between two bools is refused, int64
+    wraps around on overflow."""
+    if out.dtype == BOOL:
+        if fn is operator.sub:
+            raise TypeError(BOOL_SUBTRACT)
+        out.storage = list(map(bool, out.storage))
+    else:
+        out.storage = _wrap_int64(out.storage)
+
+
 BOOL_NEGATIVE = ("the - operator is not supported on bool arrays (negating a mask); to invert a mask "
                  "compare it with False (mask == False), to negate numbers convert them first (.long(), .float())")
 BOOL_SUBTRACT = ("the - operator is not supported between two bool arrays; for the elements where exactly "
@@ -287,34 +302,26 @@ class Array:
     def _zip(self, fn, other, dtype: str | None = None, reflected: bool = False) -> "Array":
         """out[i] = fn(self[i], other[i]), broadcasting ``other`` (an Array or a number) to a common shape.
 
-        ``reflected`` swaps the operands, out[i] = fn(other[i], self[i]), for ``2 - x`` and friends."""
+        ``reflected`` swaps the operands, out[i] = fn(other[i], self[i]), for ``2 - x`` and friends.
+
+        ``+``, ``-`` and ``*`` of bools and ints follow NumPy's integer rules (``_integer_arithmetic``)."""
         if not isinstance(other, Array):
             other_dtype = FLOAT64 if isinstance(other, float) else (BOOL if isinstance(other, bool) else INT64)
             dtype = dtype or promote(self.dtype, other_dtype)
             if other_dtype == INT64 and dtype == INT64 and not INT64_MIN <= other <= INT64_MAX:
                 check_int64((other,))
             left, right = self._values(), repeat(other)
-            return self._new(list(map(fn, right, left) if reflected else map(fn, left, right)), dtype)
-        dtype = dtype or promote(self.dtype, other.dtype)
-        a, b = self, other
-        if a.shape != b.shape:
-            shape = broadcast_shapes(a.shape, b.shape)
-            a, b = a.expand(shape), b.expand(shape)
-        left, right = a._values(), b._values()
-        return a._new(list(map(fn, right, left) if reflected else map(fn, left, right)), dtype)
-
-    def _arithmetic(self, fn, other, reflected: bool = False) -> "Array":
-        """``+``, ``-`` or ``*`` with NumPy's integer rules: bool with bool stays bool (``+`` is "or", ``*`` is
-        "and"), ``-`` between two bools is refused, int64 wraps around on overflow. Floats pass straight through."""
-        out = self._zip(fn, other, None, reflected)
-        if out.dtype == FLOAT64:
-            return out
-        if out.dtype == BOOL:
-            if fn is operator.sub:
-                raise TypeError(BOOL_SUBTRACT)
-            out.storage = list(map(bool, out.storage))
+            out = self._new(list(map(fn, right, left) if reflected else map(fn, left, right)), dtype)
         else:
-            out.storage = _wrap_int64(out.storage)
+            dtype = dtype or promote(self.dtype, other.dtype)
+            a, b = self, other
+            if a.shape != b.shape:
+                shape = broadcast_shapes(a.shape, b.shape)
+                a, b = a.expand(shape), b.expand(shape)
+            left, right = a._values(), b._values()
+            out = a._new(list(map(fn, right, left) if reflected else map(fn, left, right)), dtype)
+        if dtype != FLOAT64 and fn in _ARITHMETIC:
+            _integer_arithmetic(out, fn)
         return out
 
     def _divide(self, other, reflected: bool = False) -> "Array":
@@ -356,12 +363,12 @@ class Array:
         return Array(out, shape, None, 0, dtype or self.dtype)
 
     # ---- elementwise maths ------------------------------------------------------------------
-    def __add__(self, o): return self._arithmetic(operator.add, o)
-    def __radd__(self, o): return self._arithmetic(operator.add, o, reflected=True)
-    def __sub__(self, o): return self._arithmetic(operator.sub, o)
-    def __rsub__(self, o): return self._arithmetic(operator.sub, o, reflected=True)
-    def __mul__(self, o): return self._arithmetic(operator.mul, o)
-    def __rmul__(self, o): return self._arithmetic(operator.mul, o, reflected=True)
+    def __add__(self, o): return self._zip(operator.add, o)
+    def __radd__(self, o): return self._zip(operator.add, o, reflected=True)
+    def __sub__(self, o): return self._zip(operator.sub, o)
+    def __rsub__(self, o): return self._zip(operator.sub, o, reflected=True)
+    def __mul__(self, o): return self._zip(operator.mul, o)
+    def __rmul__(self, o): return self._zip(operator.mul, o, reflected=True)
     def __truediv__(self, o): return self._divide(o)
     def __rtruediv__(self, o): return self._divide(o, reflected=True)
     def __pow__(self, o): return self._power(o)
@@ -417,13 +424,16 @@ class Array:
         return out
 
     def where(self, x, y) -> "Array":
-        """out[i] = x[i] if self[i] else y[i]   (self is the condition)."""
-        x = x if isinstance(x, Array) else self._new([x] * self.size, FLOAT64)
-        y = y if isinstance(y, Array) else self._new([y] * self.size, FLOAT64)
-        shape = broadcast_shapes(self.shape, x.shape, y.shape)
-        dtype = promote(x.dtype, y.dtype)
-        c, x, y = self.expand(shape), x.astype(dtype).expand(shape), y.astype(dtype).expand(shape)
-        values = [a if keep else b for keep, a, b in zip(c._values(), x._values(), y._values())]
+        """out[i] = x[i] if self[i] else y[i]   (self is the condition); a number stands for a float64 array
+        of it."""
+        arrays = [a for a in (x, y) if isinstance(a, Array)]
+        shape = self.shape
+        if any(a.shape != shape for a in arrays):
+            shape = broadcast_shapes(shape, *(a.shape for a in arrays))
+        dtype = promote(x.dtype if isinstance(x, Array) else FLOAT64, y.dtype if isinstance(y, Array) else FLOAT64)
+        xs = x.astype(dtype).expand(shape)._values() if isinstance(x, Array) else repeat(float(x))
+        ys = y.astype(dtype).expand(shape)._values() if isinstance(y, Array) else repeat(float(y))
+        values = [a if keep else b for keep, a, b in zip(self.expand(shape)._values(), xs, ys)]
         return Array(values, shape, None, 0, dtype)
 
     # ---- reductions -----------------------------------------------------------------------
@@ -489,11 +499,17 @@ class Array:
         shape = tuple(shape)
         if shape == self.shape:
             return self
-        check_expand(self.shape, shape)
         lead = len(shape) - self.ndim
         strides = [0] * lead
         for size, old_size, stride in zip(shape[lead:], self.shape, self.strides):
-            strides.append(stride if old_size == size else 0)
+            if old_size == size:
+                strides.append(stride)
+            elif old_size == 1 and size >= 0:
+                strides.append(0)
+            else:
+                break                   # a size that does not stretch: check_expand says so below
+        if lead < 0 or len(strides) != len(shape) or (lead and min(shape[:lead]) < 0):
+            check_expand(self.shape, shape)
         return Array(self.storage, shape, tuple(strides), self.offset, self.dtype)
 
     def reshape(self, shape: tuple) -> "Array":
