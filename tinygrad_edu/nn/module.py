@@ -30,7 +30,7 @@ from collections import OrderedDict
 from typing import Callable, Iterator
 
 import tinygrad_edu as tg
-from tinygrad_edu import Tensor
+from tinygrad_edu import Tensor, autograd
 from tinygrad_edu.backend import backend_of
 
 __all__ = ["Module", "Parameter", "StateDictError", "RemovableHandle"]
@@ -423,7 +423,13 @@ def _assign(param: Tensor, value: Tensor) -> None:
         home = backend_of(param.data)
         param.data = home.from_flat(list(value.data.flat()), tuple(value.shape), param.dtype)
     else:
-        param.data = value.clone().data     # its own storage: changing one model in place leaves the other
+        # Its own storage (changing one model in place leaves the other), copied out of sight of a
+        # trace that is recording: loading weights is not a step of the computation.
+        previous = autograd.set_recorder(None)
+        try:
+            param.data = value.clone().data
+        finally:
+            autograd.set_recorder(previous)
     param.grad = None
 
 
