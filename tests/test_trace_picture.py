@@ -295,3 +295,16 @@ def test_the_readme_figure_is_the_commands_picture_of_the_block():
     for kind in ("tensor", "op"):
         assert sorted(g.get("id") for g in groups(committed, kind)) == sorted(g.get("id") for g in groups(current, kind))
     assert {g.get("data-name") for g in groups(committed, "tensor")} == {g.get("data-name") for g in groups(current, "tensor")}
+
+
+def test_loading_weights_while_recording_adds_no_step_to_the_graph():
+    """A traced function that builds its model (as the demo does) draws the model's computation only."""
+    from tinygrad_edu import nn
+
+    with trace.record() as tape:
+        layer = nn.Linear(2, 1)
+        layer.load_state_dict({"weight": tg.tensor([[1.0, -1.0]]), "bias": tg.tensor([0.5])})
+        layer(tg.tensor([2.0, 3.0]).named("x")).sum().named("loss").backward()
+    assert [e.op for e in tape.forward] == ["Permute", "MatMul", "Add", "Sum"]
+    graph = ComputationGraph.from_tape(tape)
+    assert len(graph.ops) == 4 and {b.role for b in graph.tensors.values()} >= {"parameter", "leaf", "loss"}
