@@ -913,3 +913,60 @@ def test_array_kernels_accept_what_numpy_accepts(backend_name):
     assert a((2, 3)).matmul(a((3,))).tolist() == [5.0, 14.0]
     assert a((3,)).matmul(a((2, 3, 2))).shape == (2, 2)
     assert a((1, 3)).expand((2, 2, 3)).tolist() == [[[0.0, 1.0, 2.0]] * 2] * 2
+
+
+_KERNEL_VALUES = {"float64": [1.5, -2.0, 0.0, math.nan, math.inf, -0.0], "int64": [3, -2, 0, 2 ** 62, -2 ** 63, 7],
+                  "bool": [True, False, True, False, True, True]}
+_UNARY_KERNELS = ["__neg__", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sign", "contiguous"]
+_BINARY_KERNELS = ["__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
+                   "__pow__", "__rpow__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__", "maximum",
+                   "minimum"]
+
+
+def _outcome(call):
+    """(dtype, shape, values) of a kernel's result, or the name of the error it raised."""
+    try:
+        out = call()
+    except (TypeError, ValueError, OverflowError) as error:
+        return type(error).__name__
+    return out.dtype, out.shape, out.tolist()
+
+
+def _assert_same_outcome(python, numpy, what):
+    if isinstance(python, str) or isinstance(numpy, str):
+        assert python == numpy, f"{what}: {python} (python) and {numpy} (numpy)"
+        return
+    assert python[:2] == numpy[:2], f"{what}: {python[:2]} (python) and {numpy[:2]} (numpy)"
+    flat_py, flat_np = _flat(python[2]), _flat(numpy[2])
+    assert [type(v) for v in flat_py] == [type(v) for v in flat_np], f"{what}: {flat_py} and {flat_np}"
+    _assert_same(flat_py, flat_np, what)
+
+
+@needs_numpy
+@pytest.mark.parametrize("dtype", list(_KERNEL_VALUES))
+def test_every_kernel_gives_the_same_dtype_values_and_errors_on_both_backends(dtype):
+    """Each array kernel, on each dtype and each pair of dtypes (and with a Python number): the same dtype,
+    the same values of the same Python types (a bool beside an int is cast, a float sign is a float) and
+    the same errors on both backends, nan, ±∞, ±0 and int64's extremes included."""
+    modules = {name: load(name) for name in ("python", "numpy")}
+
+    def make(name, kind, shape=(2, 3)):
+        return modules[name].from_flat(_KERNEL_VALUES[kind], shape, kind)
+
+    def both(what, call):
+        _assert_same_outcome(_outcome(lambda: call("python")), _outcome(lambda: call("numpy")), what)
+
+    for kernel in _UNARY_KERNELS:
+        both(f"{kernel} {dtype}", lambda name: getattr(make(name, dtype), kernel)())
+    for kernel, axes in [("sum", None), ("sum", (1,)), ("max", None), ("max", (0,)), ("argmax", None), ("argmax", 1)]:
+        both(f"{kernel}({axes}) {dtype}", lambda name: getattr(make(name, dtype), kernel)(axes))
+    for other in _KERNEL_VALUES:
+        for kernel in _BINARY_KERNELS:
+            both(f"{kernel} {dtype} {other}", lambda name: getattr(make(name, dtype), kernel)(make(name, other)))
+        both(f"where {dtype} {other}", lambda name: make(name, "bool").where(make(name, dtype), make(name, other)))
+        both(f"matmul {dtype} {other}", lambda name: make(name, dtype).matmul(make(name, other, (3, 2))))
+        both(f"cat {dtype} {other}", lambda name: modules[name].cat([make(name, dtype), make(name, other)], 0))
+        both(f"astype {dtype} {other}", lambda name: make(name, dtype).astype(other))
+    for number in (2, -1, 2.5, True):
+        for kernel in _BINARY_KERNELS:
+            both(f"{kernel} {dtype} {number!r}", lambda name: getattr(make(name, dtype), kernel)(number))

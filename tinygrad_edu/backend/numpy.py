@@ -170,6 +170,8 @@ class Array:
 
     def sign(self):
         """−1, 0 or 1; 0 for a nan (NumPy's sign gives nan there; PyTorch and the pure-Python backend 0)."""
+        if self.a.dtype == np.bool_:
+            return Array(self.a.copy())           # a bool is its own sign (NumPy has no sign for bools)
         s = np.sign(self.a)
         return Array(np.where(s == s, s, 0.0) if s.dtype == np.float64 else np.asarray(s))
 

@@ -50,6 +50,10 @@ def _sign(x):
     return (x > 0) - (x < 0)
 
 
+def _float_sign(x):
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0        # 0 for ±0 and for a nan
+
+
 def _log(x):
     if x > 0:
         return math.log(x)
@@ -404,7 +408,7 @@ class Array:
         """−1, 0 or 1; 0 for a nan (as PyTorch, so |x|' at a nan is 0)."""
         if self.dtype == BOOL:
             return self._new(self.flat())
-        return self._map(_sign, self.dtype)
+        return self._map(_float_sign if self.dtype == FLOAT64 else _sign, self.dtype)
 
     def relu(self):
         """max(x, 0); a nan stays nan (``x <= 0`` is false for it)."""
@@ -415,12 +419,13 @@ class Array:
     def minimum(self, other): return self._extreme(_minimum, other)
 
     def _extreme(self, fn, other) -> "Array":
-        """The elementwise larger (smaller) value, nan on either side propagating; an int meeting a float
-        becomes a float, as every element of a float64 array is."""
+        """The elementwise larger (smaller) value, nan on either side propagating; a value taken from the
+        narrower operand (an int beside a float, a bool beside an int) is cast to the result's dtype."""
         out = self._zip(fn, other)
-        other_dtype = other.dtype if isinstance(other, Array) else FLOAT64 if isinstance(other, float) else INT64
-        if out.dtype == FLOAT64 and (self.dtype != FLOAT64 or other_dtype != FLOAT64):
-            out.storage = list(map(float, out.storage))
+        other_dtype = other.dtype if isinstance(other, Array) else (
+            FLOAT64 if isinstance(other, float) else BOOL if isinstance(other, bool) else INT64)
+        if self.dtype != out.dtype or other_dtype != out.dtype:
+            out.storage = list(map(_CAST[out.dtype], out.storage))
         return out
 
     def where(self, x, y) -> "Array":
