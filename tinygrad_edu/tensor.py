@@ -294,8 +294,8 @@ class Tensor(Node):
         return self.data.is_contiguous()
 
     def named(self, name: str) -> "Tensor":
-        """Give this tensor a name for traces (``x.named("x")``); returns the tensor itself."""
-        if not isinstance(name, str):
+        """Give this tensor a name for traces (``x.named("x")``; None takes it away); returns the tensor itself."""
+        if name is not None and not isinstance(name, str):
             raise TypeError(f"named: the name must be a str, got {name!r}")
         self.name = name
         return self
