@@ -394,9 +394,10 @@ class Tensor(Node):
         if any(stride == 0 and size > 1 for size, stride in zip(self.shape, self.data.strides)):
             raise RuntimeError(f"{op}: this tensor of shape {self.shape} is an expanded view (several of its elements "
                                "are one number in memory), so it cannot be written in place; clone() it first")
-        if other is not None and check_broadcast(op, [self.shape, other.shape]) != self.shape:
+        shape = self.shape if other is None else check_broadcast(op, [self.shape, other.shape])
+        if shape != self.shape:
             raise ShapeError(f"{op}: this tensor has shape {self.shape}, but the result would have the broadcast shape "
-                             f"{check_broadcast(op, [self.shape, other.shape])}; an in-place op keeps the shape")
+                             f"{shape}; an in-place op keeps the shape")
         before = self
         if recording:                   # the old value and history, for the op's own backward
             before = Tensor._wrap(_copy(self.data))
@@ -919,8 +920,8 @@ class Tensor(Node):
         first = tensors[0]
         for i, t in enumerate(tensors):
             if t.ndim == 0:
-                raise ShapeError(f"cat: the tensor at position {i} is 0-d, so it has no axis to join along "
-                                 "(PyTorch: zero-dimensional tensor cannot be concatenated); use stack, or reshape it to (1,)")
+                raise ShapeError(f"cat: the tensor at position {i} is 0-d, so it has no axis to join along (PyTorch: "
+                                 "zero-dimensional tensor cannot be concatenated); use stack, or reshape it to (1,)")
         dim = _normalise_dims("cat", dim, first.ndim)[0]
         for t in tensors[1:]:
             if t.ndim != first.ndim or any(a != b for d, (a, b) in enumerate(zip(t.shape, first.shape)) if d != dim):
