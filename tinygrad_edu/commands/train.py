@@ -91,10 +91,12 @@ def run(args: argparse.Namespace) -> int:
                         console=progress_console, disable=args.json and not progress_console.is_terminal)
     progress = jupyter_progress(progress)     # in a notebook without ipywidgets: a bar that needs none
     task_id = None
+    started = False
 
     def on_step(step: int, total: int, loss: float) -> None:
-        nonlocal task_id
+        nonlocal task_id, started
         if task_id is None:         # the bar appears with the first step, so a rejected setting prints none
+            started = True
             progress.start()
             task_id = progress.add_task(f"train {args.model}", total=total, loss="…")
         progress.update(task_id, completed=step, loss=f"{loss:.4g}")
@@ -107,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
             raise
         return _usage_error(f"{args.model}: {error}")
     finally:
-        progress.stop()     # always: Ctrl-C may come after the bar appeared but before task_id was set
+        if started:         # even when Ctrl-C came after the bar appeared but before task_id was set
+            progress.stop()
     seconds = time.perf_counter() - start
 
     saved = None
