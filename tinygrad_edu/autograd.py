@@ -21,7 +21,7 @@ import contextlib
 
 from .backend import check_same_backend
 from .errors import ShapeError
-from .shapes import broadcast_shapes, check_broadcast, stretched_axes
+from .shapes import check_broadcast, stretched_axes
 
 _grad_enabled = True
 _recorder = None
@@ -227,8 +227,10 @@ class Function:
             raise
         if _grad_enabled and True in needs:
             out.requires_grad = True
-            ctx.parents, ctx._made_at = nodes, _clock
+            ctx.parents = nodes
             out._ctx = ctx
+            if _clock:              # something has changed in place: note when this op ran (else 0 holds)
+                ctx._made_at = _clock
         if _recorder is not None:
             _recorder.on_forward(ctx, tuple(nodes), out, options)
         return out
@@ -270,21 +272,20 @@ def sum_to_shape(grad, shape: tuple):
 
 def _fitted(ctx, parent, grad):
     """An input's gradient in another shape than the input's: summed back when the input was broadcast
-    to it; anything else is the op's mistake, said with the op, the input and both shapes."""
+    to it (each of its sizes equal to the gradient's or 1); anything else is the op's mistake, said with the
+    op, the input and both shapes."""
+    shape = parent.data.shape
+    if type(grad) is type(parent.data):
+        lead = len(grad.shape) - len(shape)
+        if lead >= 0 and all(size == 1 or size == wide for size, wide in zip(shape, grad.shape[lead:])):
+            return sum_to_shape(grad, shape)
     index = next(i for i, p in enumerate(ctx.parents) if p is parent)
     where = f"{type(ctx).__name__}.backward: the gradient for input {index}"
     if type(grad) is not type(parent.data):
         raise TypeError(f"{where} is a {type(grad).__name__}: return an array like the ones forward got "
                         "(computed from grad and ctx.saved_tensors)")
-    shape = parent.data.shape
-    try:
-        fits = broadcast_shapes(shape, grad.shape) == tuple(grad.shape)
-    except ValueError:
-        fits = False
-    if not fits:
-        raise ShapeError(f"{where} has shape {tuple(grad.shape)}, but the input has shape {shape}: return a "
-                         "gradient of the input's shape (or of the shape it was broadcast to)")
-    return sum_to_shape(grad, shape)
+    raise ShapeError(f"{where} has shape {tuple(grad.shape)}, but the input has shape {shape}: return a "
+                     "gradient of the input's shape (or of the shape it was broadcast to)")
 
 
 def run_backward(root, gradient) -> list:
@@ -311,9 +312,9 @@ def run_backward(root, gradient) -> list:
             raise RuntimeError(f"{type(ctx).__name__}.backward returned {len(input_grads)} gradient(s) for "
                                f"{len(ctx.parents)} input(s): return one per input of forward, in order "
                                "(None for an input that gets no gradient)")
-        input_grads = tuple(None if g is None or not p.requires_grad else
-                            g if type(g) is type(p.data) and g.shape == p.data.shape else _fitted(ctx, p, g)
-                            for p, g in zip(ctx.parents, input_grads))
+        input_grads = tuple([None if g is None or not p.requires_grad else
+                             g if g.__class__ is p.data.__class__ and g.shape == p.data.shape else _fitted(ctx, p, g)
+                             for p, g in zip(ctx.parents, input_grads)])
         if _recorder is not None:
             _recorder.on_backward(ctx, node, grad, input_grads)
         for parent, parent_grad in zip(ctx.parents, input_grads):
