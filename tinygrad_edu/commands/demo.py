@@ -285,3 +285,23 @@ def run(args: argparse.Namespace) -> int:
     pages.append(_closing(parts["directions"], block))
     return present(args, pages, graph=graph_tree(tape),
                    summary=summary_table(shown, title="the steps of the story", start=2))
+
+
+_MICHAEL_JORDAN: dict = {}
+
+
+def michael_jordan_step():
+    """The default of ``tinygrad-edu trace --jit``: the demo's hand-built Michael Jordan block, trained one SGD
+    step per call on the loss −(y · basketball). The block and its optimizer are built on the first call
+    only, so every call is the next step (a step that built its block anew would be a constant)."""
+    from ..optim import SGD
+
+    if not _MICHAEL_JORDAN:
+        dirs, block = build_block()
+        _MICHAEL_JORDAN.update(dirs=dirs, block=block, x=dirs.embed(["Michael", "Jordan"]).named("x"),
+                               optimizer=SGD(block.named_parameters(), lr=LEARNING_RATE))
+    state = _MICHAEL_JORDAN
+    state["optimizer"].zero_grad()
+    y = forward(state["block"], state["x"])
+    loss = -(y @ state["dirs"]["basketball"])
+    return {"loss": loss, "optimizer": state["optimizer"]}

@@ -242,7 +242,7 @@ def _run_jit(args: argparse.Namespace) -> int:
     from ..jit.explain import explain_target
     from ..trace.target import TargetError, load_target
 
-    target = "tinygrad_edu.jit.explain:michael_jordan_step" if args.target == DEFAULT_TARGET else args.target
+    target = "tinygrad_edu.commands.demo:michael_jordan_step" if args.target == DEFAULT_TARGET else args.target
     try:
         explanation = explain_target(load_target(target))
     except TargetError as error:

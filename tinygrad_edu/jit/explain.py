@@ -215,27 +215,6 @@ def step_of_target(function):
     return step
 
 
-_MICHAEL_JORDAN: dict = {}
-
-
-def michael_jordan_step():
-    """The default of ``tinygrad-edu trace --jit``: the demo's hand-built Michael Jordan block, trained one SGD
-    step per call on the loss −(y · basketball). The block and its optimizer are built on the first call
-    only, so every call is the next step (a step that built its block anew would be a constant)."""
-    from ..commands import demo
-    from ..optim import SGD
-
-    if not _MICHAEL_JORDAN:
-        dirs, block = demo.build_block()
-        _MICHAEL_JORDAN.update(dirs=dirs, block=block, x=dirs.embed(["Michael", "Jordan"]).named("x"),
-                               optimizer=SGD(block.named_parameters(), lr=demo.LEARNING_RATE))
-    state = _MICHAEL_JORDAN
-    state["optimizer"].zero_grad()
-    y = demo.forward(state["block"], state["x"])
-    loss = -(y @ state["dirs"]["basketball"])
-    return {"loss": loss, "optimizer": state["optimizer"]}
-
-
 def explain_target(function, most_calls: int = 6) -> Explanation:
     """Jit the step made from ``function`` and call it until it replays; its explanation."""
     from . import jit
