@@ -26,6 +26,12 @@ notice Python state that changes between calls without changing the kernels (a l
 appends to, a flag it reads): only the kernels, the tensors' data and gradients and the optimizers'
 state are kept up to date. A new shape or dtype of an argument is captured anew.
 
+In-place writes (``w.sub_(lr * w.grad)``, ``w -= ...``, ``add_``, ``copy_``, ``zero_``, ``fill_``) into a
+tensor that lives across calls (an argument, a parameter the function reads) are replayed in their place
+among the kernels: the tensor keeps its array, with the new numbers, as eagerly. Numbers read into
+Python from such a tensor before the write are refused like any other read, and so is a write into an
+array the function keeps without a tensor (no tensor holds it, so no replay could keep it up to date).
+
 Optimizers whose numbers change every call (Adam: its bias correction depends on the step count;
 an SGD whose lr a schedule changes between calls) are replayed up to their update, which then runs
 eagerly on the arrays, as PyTorch's Adam needs ``capturable=True`` to be captured whole.

@@ -66,10 +66,12 @@ def assign_buffers(program: Program) -> None:
         value = _step_value(step)
         inputs = _step_inputs(step)
         if not isinstance(step, Group) and step.kind == "mutate":
-            value.name = inputs[0].name               # writes into that array's buffer
-            program.buffers.setdefault(value.name, []).append(step)
-            continue
-        released = {s.name for s in inputs if s.kind == "kernel" and last_use.get(id(s)) == i and s is not value}
+            value.name = inputs[0].name               # writes into that array's buffer ...
+            if value.name:
+                program.buffers.setdefault(value.name, []).append(step)
+            continue                                  # ... or into a tensor's or argument's: named with the inputs
+        released = {s.name for s in inputs if s.kind == "kernel" and s.name and last_use.get(id(s)) == i
+                    and s is not value}
         free.extend(sorted(released - set(free)))
         value.name = free.pop(0) if free else f"b{next(count)}"
         program.buffers.setdefault(value.name, []).append(step)
@@ -184,6 +186,9 @@ def _name_inputs(program: Program, writer: _Writer) -> None:
                 "state", source.array,
                 f"{tuple(source.array.shape)} kept by the function between calls (made by #{source.kernel.number} "
                 f"{source.kernel.op}); overwritten in place at the end of every replay")
+    for step in program.steps:     # a write into a tensor's (or argument's) array: named as that array
+        if not isinstance(step, Group) and step.kind == "mutate" and not step.value.name:
+            step.value.name = step.inputs[0].final().name
     program.inputs = sorted((s for s in seen.values() if s.kind in ("argument", "tensor")),
                             key=lambda s: (s.kind != "argument", s.position or 0))
     program.constants = [s for s in seen.values() if s.kind in ("constant", "state")]

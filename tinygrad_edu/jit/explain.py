@@ -112,6 +112,10 @@ class Explanation:
                 or tensor.name or "a tensor"
             value = "None" if source is None else source.final().name
             lines.append(f"{name}.{attr} ← {value}")
+        for kernel, base in p.in_place:
+            what = (f"{p.names.get(id(base.tensor)) or base.tensor.name or 'a tensor'}.{base.attr}"
+                    if base.kind == "tensor" else f"argument {p.arguments[base.position][0]}")
+            lines.append(f"{what} written in place by #{kernel.number} ({kernel.where}): the same array, new numbers")
         for optimizer in p.stable_optimizers:
             lines.append(f"{type(optimizer).__name__}: its update is part of the replay (its settings are checked "
                          "before each replay; a change captures again)")

@@ -206,9 +206,17 @@ def _plan(program: Program, banned: set) -> tuple[list, list]:
         for source in kernel.inputs:
             users[id(source.final())].append(kernel)
     outside = {id(s.final()) for s in _final_sources(program)}
+    # An inlined kernel is computed where its loop's result is; if an array it reads is written in place in
+    # between (``w.sub_(...)``), it would read the new numbers instead of the ones it read in the capture.
+    writes = [(id(k.receiver.storage), k.number) for k in program.steps if k.kind == "mutate"]
+
+    def overwritten_later(kernel) -> bool:
+        return any(storage == id(s.final().array.storage) and number > kernel.number
+                   for s in kernel.inputs for storage, number in writes)
+
     inline: set[int] = set()
     for kernel in program.steps:
-        if not fusable(kernel) or id(kernel.value) in outside:
+        if not fusable(kernel) or id(kernel.value) in outside or overwritten_later(kernel):
             continue
         readers = list({id(u): u for u in users.get(id(kernel.value), [])}.values())
         if not readers or not all(fusable(u) and tuple(u.out.shape) == tuple(kernel.out.shape) for u in readers):

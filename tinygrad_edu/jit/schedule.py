@@ -19,6 +19,10 @@ Where an array comes from (a `Source`):
                 the replay overwrites it in place with the new value, where Python keeps looking for it;
 * ``kernel``    made by a kernel of this call;
 * ``optimizer`` made by an optimizer whose update runs eagerly (its numbers change every call).
+
+A write into an array (``__setitem__``, as ``w.sub_`` does) makes a new version of that array. When the
+array is an argument's or a tensor's that lives across calls, the write is something Python sees after
+the call even though the tensor still holds the same array object: it is kept like a returned value.
 """
 from __future__ import annotations
 
@@ -96,6 +100,7 @@ class Program:
     stable_optimizers: list = field(default_factory=list)
     eager_optimizers: list = field(default_factory=list)   # (optimizer, why)
     read_guards: list = field(default_factory=list)   # (tensor, attr, array): reads that stay true while these hold
+    in_place: list = field(default_factory=list)      # (Kernel, Source): writes into an array that outlives the call
     buffers: dict = field(default_factory=dict)       # buffer name -> the kernels whose results it held
     updates: list = field(default_factory=list)       # (optimizer, parameter, name) of the second capture
     names: dict = field(default_factory=dict)         # id(tensor) -> the name the user's code gives it
@@ -286,6 +291,7 @@ def build(name: str, a: Capture, b: Capture, final: bool) -> Program:
     program.stable_optimizers = [o for o in b.optimizers if id(o) not in eager_ids]
     _resolve(program, a, b, aligned, eager_ids)
     _visible(program, b)
+    _in_place_writes(program)
     _fold_constants(program)
     _skip_views(program)
     _check_reads(program)
@@ -429,6 +435,36 @@ def _result_sources(template) -> list:
     return []
 
 
+def _written_base(kernel: Kernel) -> Source:
+    """The array a write (``__setitem__``) lands in, followed back through the views it was made by and the
+    earlier writes into it (``w.mul_(a).div_(b)``: the second write lands where the first did)."""
+    source = kernel.inputs[0].final()
+    while source.kind == "kernel" and source.kernel is not None and source.kernel.kind in ("view", "mutate"):
+        source = source.kernel.inputs[0].final()
+    return source
+
+
+def _in_place_writes(program: Program) -> None:
+    """Writes into arrays that live across calls (``w.sub_(lr * w.grad)``, ``x.zero_()`` on an argument).
+
+    Such a tensor keeps its array object, so what Python sees after the call looks unchanged; yet its
+    numbers changed, and the next call reads the new ones. Each such write is a side effect the replay
+    must perform, in its place among the kernels, like a result it returns."""
+    for kernel in program.kernels:
+        if kernel.kind != "mutate" or kernel.fate == "eager":
+            continue
+        base = _written_base(kernel)
+        if base.kind in ("tensor", "argument"):
+            program.in_place.append((kernel, base))
+            what = f"{base.attr} of a tensor" if base.kind == "tensor" else "an argument"
+            kernel.note = f"writes in place into the {what} that lives across calls: the replay does it too"
+        elif base.kind in ("constant", "state"):
+            raise JitError(f"kernel #{kernel.number} {kernel.describe()} ({kernel.op}, {kernel.where}) writes in "
+                           f"place into an array the function keeps between calls without a tensor the JIT knows "
+                           f"({kernel.where.source if kernel.where else ''!r}); a replay cannot keep it up to date. "
+                           "Keep it in a tensor the function reads, or pass it as an argument")
+
+
 def _fold_constants(program: Program) -> None:
     """A kernel of constants only gives the same array every call: keep the one the capture made."""
     mutated = {id(k.receiver) for k in program.kernels if k.kind == "mutate" and k.fate != "eager"}
@@ -477,6 +513,7 @@ def _describe_source(source: Source) -> str:
 def _check_reads(program: Program) -> None:
     """Numbers handed to Python: fine from constants; a replay cannot know them otherwise."""
     written = {(id(t), attr) for t, attr, _ in program.writes}
+    written |= {(id(base.tensor), base.attr) for _, base in program.in_place if base.kind == "tensor"}
     problems = []
     for kernel in program.kernels:
         if kernel.fate != "read":
@@ -508,6 +545,7 @@ def _keep_what_is_needed(program: Program) -> set:
     roots = [s for _, _, s in program.writes if s is not None]
     roots += [value for _, value in program.states]
     roots += _result_sources(program.result)
+    roots += [kernel.value for kernel, _ in program.in_place]
     needed: set[int] = set()
     stack = [s.final() for s in roots]
     while stack:
