@@ -18,13 +18,13 @@ import contextlib
 import importlib.util
 import math
 import string
-import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import tinygrad_edu as tg
+from tinygrad_edu.backend import is_array
 
 __all__ = ["CheckFailed", "NotImplementedYet", "Step", "Exercise", "Context", "available_backends", "student_code",
            "for_examples", "assert_close", "assert_shape", "values_of", "shape_of", "check_statement",
@@ -179,13 +179,6 @@ def for_examples(ctx: Context, strategy, test: Callable[[Any, str], None], examp
 
 
 # ---- values ---------------------------------------------------------------------------------------
-def is_array(value) -> bool:
-    """A backend array (what forward and backward work on): an instance of a backend module's ``Array``."""
-    module = sys.modules.get(type(value).__module__)
-    return (module is not None and module.__name__.startswith("tinygrad_edu.backend.")
-            and type(value) is getattr(module, "Array", None))
-
-
 def values_of(value) -> list[float]:
     """Row-major floats of a Tensor, a backend array, nested lists or a number."""
     if hasattr(value, "tolist"):

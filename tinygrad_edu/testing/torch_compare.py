@@ -31,6 +31,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..shapes import flatten, nest
+
 __all__ = ["compare_with_torch", "TorchComparison", "TorchMismatchError", "TorchRunError"]
 
 _PROJECTION_SEED = 271828
@@ -197,18 +199,7 @@ def _flat(value) -> list:
         value = value.detach().cpu()
     if hasattr(value, "tolist"):
         value = value.tolist()
-    if not isinstance(value, list):
-        return [value]
-    out, stack = [], [iter(value)]
-    while stack:
-        item = next(stack[-1], None)
-        if item is None:
-            stack.pop()
-        elif isinstance(item, list):
-            stack.append(iter(item))
-        else:
-            out.append(item)
-    return out
+    return flatten(value)[0]
 
 
 def _shape_of(value) -> tuple:
@@ -273,15 +264,6 @@ def projection_weights(count: int, output_index: int = 0) -> list:
     return [rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 1.5) for _ in range(count)]
 
 
-def _nest(flat: list, shape: tuple):
-    if not shape:
-        return flat[0]
-    step = math.prod(shape[1:])
-    if len(shape) == 1:
-        return list(flat)
-    return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
-
-
 def _gradients(ours, theirs, inputs, torch_inputs, checked, torch, tensor_type):
     """∂L/∂input for L = Σ_outputs Σ w·out, on both sides (None where an input is not reached)."""
     from tinygrad_edu import Tensor, use_backend
@@ -293,9 +275,9 @@ def _gradients(ours, theirs, inputs, torch_inputs, checked, torch, tensor_type):
         shape = tuple(a.shape)
         weights = projection_weights(math.prod(shape), k)
         with use_backend(a.backend):
-            our_terms.append((a, Tensor(_nest(weights, shape))))
+            our_terms.append((a, Tensor(nest(weights, shape))))
         if isinstance(b, torch.Tensor) and b.requires_grad:
-            their_terms.append((b, torch.tensor(_nest(weights, shape), dtype=b.dtype)))
+            their_terms.append((b, torch.tensor(nest(weights, shape), dtype=b.dtype)))
     for a, w in our_terms:
         a.backward(w)     # gradients add up over the outputs, as for the sum L
     our_grads = {i: inputs[i].grad for i in checked}
@@ -320,7 +302,7 @@ def _compare_weight_grads(report, module, torch_module, weight_pairs, torch, ato
         if any(g is None for g in grads):
             grads = [g if g is not None else ours[name].zeros_like() for g, name in zip(grads, pair.names)]
         flat = [v for g in grads for v in _flat(g)]
-        ours_value = torch.tensor(_nest(flat, shape), dtype=torch.float64) if flat else None
+        ours_value = torch.tensor(nest(flat, shape), dtype=torch.float64) if flat else None
         label = f"∂L/∂{pair.torch_name}" if len(pair.names) > 1 else f"∂L/∂{pair.names[0]}"
         check = _compare(label, ours_value, theirs[pair.torch_name].grad, atol, rtol, type(None), shape=shape)
         report.checks.append(check)
