@@ -273,9 +273,9 @@ def render(result: dict) -> list:
         after = by_neuron[entry["neuron"]]
         table.add_row(f"#{entry['neuron']}", _num(entry["value"]),
                       f"{entry['writes_most']} {entry['writes'][entry['writes_most']]:+.2f}",
-                      "–" if entry["to_answer"] is None else f"{entry['to_answer']:+.2f}", _after(answer, after, unit))
+                      "–" if entry["to_answer"] is None else f"{entry['to_answer']:+.2f}", _after(answer, after))
     for group in result["ablation"]["groups"]:
-        table.add_row(group["label"], "", "", "", _after(answer, group, unit))
+        table.add_row(group["label"], "", "", "", _after(answer, group))
     more = len(firing) - len(shown)
     how = "set to 0" if method == "zero" else f"held at its mean over the {result['candidates']} inputs"
     notes = [f"Switched off: the neuron's value {how} (--ablation {'mean' if method == 'zero' else 'zero'} for "
@@ -318,8 +318,7 @@ def render(result: dict) -> list:
     return parts
 
 
-def _after(before: dict, after: dict, unit: str) -> str:
-    said = before["answer"]
+def _after(before: dict, after: dict) -> str:
     score = after.get("answer_score")
     head = f"{_num(before['score'])} → {_num(score)}, " if score is not None else ""
     tail = _answer(after)
